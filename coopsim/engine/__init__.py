@@ -1,0 +1,24 @@
+"""The coopsim engine: scenario format, SimPy model, records and metrics.
+
+The engine is pure: it never imports click, matplotlib, jinja2 or the reports
+layer. Its public API, for the command line and for notebooks::
+
+    from coopsim.engine import load_scenario, run
+    scenario = load_scenario("pakistan-earthquake-2005", variant="no_liaison")
+    result = run(scenario, seed=7, out="runs/pk-7")
+    result.metrics.values["rfa_cycle_time"]
+"""
+
+from .catalog import bundled_scenarios
+from .deciders import Decision, Decider, DefaultDecider, ScriptedDecider, Situation
+from .document import Problem, ScenarioError
+from .loader import apply_override, apply_variant, load_scenario, loads_scenario
+from .metrics import Metrics, ObjectiveRating
+from .run import Outcome, RunResult, run
+from .schema import Scenario
+
+__all__ = [
+    "Decider", "Decision", "DefaultDecider", "Metrics", "ObjectiveRating", "Outcome", "Problem", "RunResult",
+    "Scenario", "ScenarioError", "ScriptedDecider", "Situation", "apply_override", "apply_variant",
+    "bundled_scenarios", "load_scenario", "loads_scenario", "run",
+]

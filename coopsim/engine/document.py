@@ -1,0 +1,146 @@
+"""Scenario documents: YAML text turned into plain data that remembers where it came from.
+
+Loading a scenario has three steps (see :mod:`coopsim.engine.loader`); this
+module is the first. It parses YAML with the safe composer, refuses tags that
+would construct Python objects, refuses duplicate keys, and records the line
+and column of every key and value. Later steps use those positions so that
+every problem is reported as ``file:line:col``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+Path_ = tuple[Any, ...]
+"""A path into the data: mapping keys and list indices, e.g. ``("actors", 2, "staff")``."""
+
+_SAFE_TAGS = {
+    "tag:yaml.org,2002:" + name
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a key or value was written: a source name and 1-based line and column."""
+
+    source: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a scenario, with where it is and what was expected."""
+
+    position: Position
+    message: str
+    expected: str = ""
+
+    def __str__(self) -> str:
+        tail = f" ({self.expected})" if self.expected else ""
+        return f"{self.position}: {self.message}{tail}"
+
+
+class ScenarioError(Exception):
+    """A scenario (or a patch to one) has problems; ``problems`` lists each one."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class Document:
+    """Plain data parsed from YAML, with the position of every value and key.
+
+    ``values`` maps a path to where its value starts; ``keys`` maps the path of
+    a mapping entry to where its key is written (used for unknown keys).
+    """
+
+    source: str
+    data: Any
+    values: dict[Path_, Position] = field(default_factory=dict)
+    keys: dict[Path_, Position] = field(default_factory=dict)
+
+    def position(self, path: Path_, *, key: bool = False) -> Position:
+        """The position of ``path``, or of its nearest ancestor that exists."""
+        path = tuple(path)
+        table = self.keys if key else self.values
+        while path:
+            if path in table:
+                return table[path]
+            if path in self.values:
+                return self.values[path]
+            path = path[:-1]
+        return self.values.get((), Position(self.source, 1, 1))
+
+
+def _mark(source: str, mark: yaml.Mark) -> Position:
+    return Position(source, mark.line + 1, mark.column + 1)
+
+
+def parse_yaml(text: str, source: str) -> Document:
+    """Parse YAML text into a :class:`Document`.
+
+    Raises:
+        ScenarioError: the YAML is malformed, uses an object-constructing tag,
+            or repeats a key.
+    """
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        pos = _mark(source, mark) if mark else Position(source, 1, 1)
+        what = exc.problem or exc.context or "malformed YAML"
+        raise ScenarioError([Problem(pos, f"malformed YAML: {what}", "valid YAML")]) from None
+    except yaml.YAMLError as exc:
+        raise ScenarioError([Problem(Position(source, 1, 1), f"malformed YAML: {exc}", "valid YAML")]) from None
+    doc = Document(source, None)
+    if root is None:
+        doc.data = {}
+        return doc
+    problems: list[Problem] = []
+    constructor = yaml.SafeLoader("")
+    doc.data = _build(root, (), doc, problems, constructor)
+    if problems:
+        raise ScenarioError(problems)
+    return doc
+
+
+def _build(node: yaml.Node, path: Path_, doc: Document, problems: list[Problem], constructor: yaml.SafeLoader) -> Any:
+    doc.values[path] = _mark(doc.source, node.start_mark)
+    if node.tag not in _SAFE_TAGS:
+        problems.append(
+            Problem(
+                doc.values[path],
+                f"YAML tag {node.tag!r} is not allowed",
+                "plain YAML values; tags that construct objects are refused",
+            )
+        )
+        return None
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                problems.append(Problem(_mark(doc.source, key_node.start_mark), "a key must be plain text", "a name"))
+                continue
+            key = constructor.construct_object(key_node)
+            key_pos = _mark(doc.source, key_node.start_mark)
+            if key in out:
+                problems.append(
+                    Problem(key_pos, f"duplicate key {key!r}", f"each key once; first at line {doc.keys[path + (key,)].line}")
+                )
+                continue
+            doc.keys[path + (key,)] = key_pos
+            out[key] = _build(value_node, path + (key,), doc, problems, constructor)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, path + (i,), doc, problems, constructor) for i, item in enumerate(node.value)]
+    return constructor.construct_object(node)

@@ -1,0 +1,136 @@
+"""The exercise: injects released from the MSEL, and decision points put to the decider.
+
+An inject is released at its ``time``, when its ``trigger`` fires, or (a
+contingency inject) when a decision option or the facilitator releases it.
+Each recipient's staff acknowledges it after queueing and processing; if the
+inject carries a fact the recipient then knows it, and if it carries a request
+the requester submits it.
+
+A decision point waits for its trigger, asks the decider, records the choice,
+then applies the option: a patch retunes the rest of the run, an action
+releases an inject, submits a request or shares a fact.
+
+Triggers wait on named signals (``request:ID:STATE``, ``inject:SEQ``,
+``fact:ID:ACTOR``, ``decision:ID[:OPTION]``) rather than polling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+from .records import DecisionTaken, InjectAcknowledged, InjectReleased
+from .requests import submit
+from .schema import Inject, Trigger
+from .sharing import learn, share
+from .world import World
+
+
+def start(w: World) -> None:
+    """Start every scheduled process: timed facts and requests, injects, decision points."""
+    env = w.env
+    s = w.scenario
+    for fact in s.facts:
+        if fact.at is not None:
+            env.process(_fact_at(w, fact.id, fact.at))
+    for r in s.requests:
+        if r.at is not None:
+            env.process(_request_at(w, r.id, r.at))
+    for inj in s.injects:
+        env.process(_inject(w, inj.seq))
+    for i, dp in enumerate(s.decision_points):
+        env.process(_decision(w, i))
+
+
+def _until(w: World, t: float) -> Generator[Any, Any, None]:
+    if t > w.env.now:
+        yield w.env.timeout(t - w.env.now)
+
+
+def wait_for(w: World, trigger: Trigger) -> Generator[Any, Any, None]:
+    """Wait until ``trigger`` fires."""
+    if trigger.at is not None:
+        yield from _until(w, trigger.at)
+    else:
+        yield w.when(trigger.signal)
+    if trigger.delay:
+        yield w.env.timeout(trigger.delay)
+
+
+def _fact_at(w: World, fact_id: str, t: float) -> Generator[Any, Any, None]:
+    yield from _until(w, t)
+    fact = w.scenario.by_id["facts"][fact_id]
+    learn(w, fact.origin, fact, fact.origin, "origin")
+
+
+def _request_at(w: World, request_id: str, t: float) -> Generator[Any, Any, None]:
+    yield from _until(w, t)
+    submit(w, request_id)
+
+
+def _inject(w: World, seq: int) -> Generator[Any, Any, None]:
+    inj = w.scenario.by_id["injects"][seq]
+    if inj.time is not None:
+        yield from _until(w, inj.time)
+    elif inj.trigger is not None:
+        yield from wait_for(w, inj.trigger)
+    else:
+        yield w.when(f"release:{seq}")
+    release(w, seq)
+
+
+def release(w: World, seq: int) -> None:
+    """Release inject ``seq`` now (once only)."""
+    if seq in w.released:
+        return
+    w.released.add(seq)
+    inj = w.scenario.by_id["injects"][seq]
+    w.emit(InjectReleased, inj.from_, seq, inj.to, inj.contingency)
+    w.signal(f"inject:{seq}")
+    w.signal(f"release:{seq}")
+    for actor in inj.to:
+        w.env.process(_acknowledge(w, inj, actor))
+
+
+def _acknowledge(w: World, inj: Inject, actor: str) -> Generator[Any, Any, None]:
+    env = w.env
+    staffed = w.actors[actor]
+    released = env.now
+    with staffed.staff.request() as officer:
+        yield officer
+        started = env.now
+        yield env.timeout(staffed.spec.processing.sample(staffed.rng))
+    w.emit(InjectAcknowledged, actor, inj.seq, started - released, env.now - started, env.now - released)
+    if inj.fact is not None:
+        learn(w, actor, w.scenario.by_id["facts"][inj.fact], inj.from_, f"inject:{inj.seq}")
+    if inj.request is not None:
+        request = w.scenario.by_id["requests"][inj.request]
+        if actor == request.from_ or request.from_ not in inj.to:
+            submit(w, inj.request)
+
+
+def _decision(w: World, index: int) -> Generator[Any, Any, None]:
+    point = w.scenario.decision_points[index]
+    yield from wait_for(w, point.trigger)
+    point = w.scenario.decision_points[index]
+    decision = w.decider.decide(point, w.situation(point.owner))
+    options = [o.id for o in point.options]
+    if decision.option not in options:
+        raise ValueError(f"decider chose {decision.option!r} at {point.id}; expected one of {', '.join(options)}")
+    w.emit(DecisionTaken, point.owner, point.id, decision.option, decision.by, decision.rationale)
+    j = options.index(decision.option)
+    option = point.options[j]
+    if option.patch is not None:
+        w.apply_patch(option.patch, ("decision_points", index, "options", j, "patch"))
+    action = option.action
+    if action is not None:
+        if action.release_inject is not None:
+            release(w, action.release_inject)
+        if action.submit_request is not None:
+            submit(w, action.submit_request)
+        if action.share_fact is not None:
+            fact = w.scenario.by_id["facts"][action.share_fact.fact]
+            for recipient in action.share_fact.to:
+                w.env.process(share(w, point.owner, recipient, fact))
+    w.signal(f"decision:{point.id}")
+    w.signal(f"decision:{point.id}:{decision.option}")

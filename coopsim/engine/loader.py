@@ -1,0 +1,493 @@
+"""Loading a scenario: YAML text in, a validated frozen :class:`Scenario` out.
+
+Loading has three steps, each reporting problems as ``file:line:col``:
+
+1. **parse** the YAML safely, keeping positions (:mod:`coopsim.engine.document`);
+2. **validate** each section's types, ranges and required keys with pydantic
+   (unknown keys are errors), then check what pydantic cannot see: that ids are
+   unique, that every reference names something that exists, that routes join
+   real locations and that every request's assets can reach its site;
+3. **patch** where asked: a variant or ``--set`` override is merged into the
+   data and the result validated again, so a bad patch is reported at the
+   line where the patch was written.
+
+Every decision option's patch and every variant is also checked at load time,
+so a run never discovers a broken patch halfway through an exercise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import types
+import typing
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .document import Document, Path_, Position, Problem, ScenarioError, parse_yaml
+from .metric_names import METRICS, split_metric
+from .patch import apply_located_patch
+from .routing import find_path
+from .schema import Family, Scenario
+
+CONTROLLER = "SIMCELL"
+"""The sender of injects that come from exercise control rather than an actor."""
+
+
+def load_scenario(path: str | Path, *, variant: str | None = None, overrides: Sequence[str] = ()) -> Scenario:
+    """Load, validate and (optionally) patch the scenario file at ``path``.
+
+    Args:
+        path: a YAML file, or the name of a bundled scenario.
+        variant: the name of one of the scenario's variants to apply.
+        overrides: ``dotted.path=value`` settings applied last, as ``--set`` does.
+
+    Raises:
+        ScenarioError: listing every problem found, each with file:line:col.
+    """
+    from .catalog import resolve
+
+    file = resolve(path)
+    try:
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise ScenarioError([Problem(Position(str(path), 1, 1), f"cannot read the file: {exc.strerror}", "a readable YAML file")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem(Position(str(path), 1, 1), f"not UTF-8 text ({exc.reason})", "a UTF-8 YAML file")]) from None
+    return loads_scenario(text, source=str(path), variant=variant, overrides=overrides, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def loads_scenario(
+    text: str,
+    source: str = "<string>",
+    *,
+    variant: str | None = None,
+    overrides: Sequence[str] = (),
+    sha256: str | None = None,
+) -> Scenario:
+    """Like :func:`load_scenario`, for YAML text already in memory."""
+    doc = parse_yaml(text, source)
+    scenario = validate_document(doc)
+    _check_patches(scenario)
+    scenario._sha256 = sha256 or hashlib.sha256(text.encode("utf-8")).hexdigest()
+    if variant is not None:
+        scenario = apply_variant(scenario, variant)
+    for override in overrides:
+        scenario = apply_override(scenario, override)
+    return scenario
+
+
+def apply_variant(scenario: Scenario, name: str) -> Scenario:
+    """The scenario with its variant ``name`` applied (``baseline`` is the scenario itself)."""
+    if name == "baseline" and "baseline" not in scenario.variants:
+        return scenario
+    if name not in scenario.variants:
+        known = ", ".join(["baseline", *scenario.variants]) 
+        raise ScenarioError([Problem(scenario._document.position(("variants",), key=True), f"no variant named {name!r}", f"one of: {known}")])
+    patched = patch_scenario(scenario, scenario.variants[name].patch, scenario._document, ("variants", name, "patch"))
+    patched._variant = name
+    return patched
+
+
+def apply_override(scenario: Scenario, override: str) -> Scenario:
+    """Apply one ``dotted.path=value`` setting; the value is read as YAML."""
+    label = f"--set {override}"
+    path, sep, value_text = override.partition("=")
+    if not sep or not path.strip():
+        raise ScenarioError([Problem(Position(label, 1, 1), "a setting needs a path and a value", "dotted.path=value")])
+    value_doc = parse_yaml(value_text or "null", label)
+    patch_doc = Document(label, {path.strip(): value_doc.data})
+    for p, pos in value_doc.values.items():
+        patch_doc.values[(path.strip(),) + p] = Position(label, 1, len(path) + 1 + pos.col)
+    patch_doc.keys[(path.strip(),)] = Position(label, 1, 1)
+    patched = patch_scenario(scenario, patch_doc.data, patch_doc, ())
+    patched._overrides = scenario._overrides + (override,)
+    return patched
+
+
+def patch_scenario(scenario: Scenario, patch: dict[str, Any], patch_doc: Document, patch_path: Path_) -> Scenario:
+    """Validate ``scenario`` with ``patch`` (written at ``patch_path`` in ``patch_doc``) merged in."""
+    doc = apply_located_patch(scenario._document, patch, patch_doc, patch_path)
+    patched = validate_document(doc)
+    patched._sha256 = scenario._sha256
+    patched._variant = scenario._variant
+    patched._overrides = scenario._overrides
+    return patched
+
+
+def validate_document(doc: Document) -> Scenario:
+    """Steps 2 of loading: types, then cross-references. Raises ScenarioError."""
+    if not isinstance(doc.data, dict):
+        raise ScenarioError([Problem(doc.position(()), "the document is not a mapping", "sections such as scenario:, actors:")])
+    try:
+        scenario = Scenario.model_validate(doc.data)
+    except ValidationError as exc:
+        raise ScenarioError(sorted(_translate(doc, exc), key=_order)) from None
+    problems = list(_cross_check(scenario, doc))
+    if problems:
+        raise ScenarioError(sorted(problems, key=_order))
+    scenario._document = doc
+    return scenario
+
+
+def _order(p: Problem) -> tuple[int, int]:
+    return (p.position.line, p.position.col)
+
+
+# -- step 2a: pydantic errors, translated -------------------------------------------------
+
+def _translate(doc: Document, exc: ValidationError) -> Iterable[Problem]:
+    seen = set()
+    for err in exc.errors(include_url=False):
+        path = _data_path(doc.data, err["loc"])
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            key = path[-1]
+            allowed = _allowed_keys(doc.data, path[:-1])
+            problem = Problem(doc.position(path, key=True), f"unknown key {key!r} in {_where(doc.data, path[:-1])}",
+                              f"one of: {', '.join(allowed)}" if allowed else "no other keys")
+        elif kind == "missing":
+            problem = Problem(doc.position(path[:-1]), f"{_where(doc.data, path)} is missing", "a value for this required key")
+        else:
+            message, expected = _explain(err)
+            problem = Problem(doc.position(path), f"{_where(doc.data, path)}: {message}", expected)
+        if str(problem) not in seen:
+            seen.add(str(problem))
+            yield problem
+
+
+def _explain(err: dict) -> tuple[str, str]:
+    msg = err["msg"]
+    kind = err["type"]
+    got = err.get("input")
+    if kind == "value_error":
+        text = msg.removeprefix("Value error, ")
+        if text.endswith(")") and " (expected " in text:
+            head, _, tail = text.rpartition(" (expected ")
+            return head, "expected " + tail[:-1]
+        if "duration" in text:
+            return text, 'expected a duration such as "90m", "6h" or "2d"'
+        return text, ""
+    if kind == "union_tag_invalid":
+        return f"unknown {err['ctx']['discriminator'].strip(chr(39))} {err['ctx']['tag']!r}", f"one of {err['ctx']['expected_tags']}"
+    if kind == "union_tag_not_found":
+        return "no dist given", "a plain duration, or {dist: fixed|uniform|triangular|exponential|lognormal|normal, ...}"
+    if kind in {"literal_error", "enum"}:
+        return f"{got!r} is not allowed", "one of " + err["ctx"]["expected"]
+    if kind == "string_pattern_mismatch":
+        return f"{got!r} is not a valid identifier", "letters, digits, _ and -, starting with a letter"
+    expected = msg.removeprefix("Input should be ").removeprefix("Value should have ")
+    return f"got {got!r}" if not isinstance(got, (dict, list)) else f"got a {type(got).__name__}", "expected " + expected
+
+
+def _data_path(data: Any, loc: tuple) -> Path_:
+    """Map a pydantic error location onto the data, dropping union tags and model names."""
+    path: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and part == loc[-1]:
+            path.append(part)  # a missing or unknown key
+            node = None
+    return tuple(path)
+
+
+def _allowed_keys(data: Any, path: Path_) -> list[str]:
+    """The keys the model at ``path`` accepts, for the 'unknown key' message."""
+    model: Any = Scenario
+    node = data
+    for part in path:
+        node = node[part]
+        if isinstance(part, int):
+            continue
+        field = _field(model, part)
+        if field is None:
+            return []
+        model = _model_in(field.annotation, node)
+        if model is None:
+            return []
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return [f.alias or name for name, f in model.model_fields.items() if name != "dist" or not f.is_required()]
+    return []
+
+
+def _field(model: Any, key: str):
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return None
+    for name, f in model.model_fields.items():
+        if key in (name, f.alias):
+            return f
+    return None
+
+
+def _model_in(annotation: Any, node: Any) -> Any:
+    """The model class inside an annotation such as ``tuple[Actor, ...]`` or a dist union."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _model_in(typing.get_args(annotation)[0], node)
+    if origin in (tuple, list):
+        return _model_in(typing.get_args(annotation)[0], node)
+    if origin is dict:
+        return _model_in(typing.get_args(annotation)[1], node)
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found = _model_in(arg, node)
+            if found is None:
+                continue
+            dist = getattr(found, "model_fields", {}).get("dist")
+            if dist is None or (isinstance(node, dict) and node.get("dist") == dist.default):
+                return found
+        return None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+def _where(data: Any, path: Path_) -> str:
+    """A readable, patch-compatible name for ``path``: ``actors.un_ocha.staff``."""
+    parts: list[str] = []
+    node = data
+    for part in path:
+        if isinstance(node, list) and isinstance(part, int) and part < len(node):
+            item = node[part]
+            ident = item.get("id", item.get("seq")) if isinstance(item, dict) else None
+            parts.append(str(ident) if ident is not None else str(part))
+            node = item
+        else:
+            parts.append(str(part))
+            node = node.get(part) if isinstance(node, dict) else None
+    return ".".join(parts) or "the document"
+
+
+# -- step 2b: cross-references ------------------------------------------------------------
+
+def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
+    def at(*path: Any) -> Position:
+        return doc.position(path)
+
+    def ids(section: str, key: str = "id") -> Iterable[Problem]:
+        first: dict[Any, int] = {}
+        for i, item in enumerate(getattr(s, section)):
+            value = getattr(item, key) if key != "route" else item.key
+            if value in first:
+                yield Problem(at(section, i, "id" if key == "route" else key), f"duplicate {section[:-1] if section.endswith('s') else section} id {value!r}",
+                              f"each id once; first at line {at(section, first[value]).line}")
+            else:
+                first[value] = i
+
+    for section in ("actors", "locations", "channels", "agreements", "liaison", "assets", "facts",
+                    "requests", "decision_points", "objectives"):
+        yield from ids(section)
+    yield from ids("routes", "route")
+    yield from ids("injects", "seq")
+
+    by = s.by_id
+    actors, locations, assets = by["actors"], by["locations"], by["assets"]
+
+    def ref(kind: str, table: dict, value: Any, *path: Any) -> Iterable[Problem]:
+        if value is not None and value not in table:
+            yield Problem(at(*path), f"{_where(doc.data, path)} names {kind} {value!r}, which does not exist",
+                          _known(table, kind))
+
+    def actor(value: Any, *path: Any) -> Iterable[Problem]:
+        return ref("actor", actors, value, *path)
+
+    for i, r in enumerate(s.routes):
+        yield from ref("location", locations, r.from_, "routes", i, "from")
+        yield from ref("location", locations, r.to, "routes", i, "to")
+    for i, c in enumerate(s.channels):
+        for j, a in enumerate(c.between):
+            yield from actor(a, "channels", i, "between", j)
+        if c.between[0] == c.between[1]:
+            yield Problem(at("channels", i, "between"), "a channel joins an actor to itself", "two different actors")
+    families = {f.value for f in Family}
+    for i, a in enumerate(s.agreements):
+        for j, party in enumerate(a.parties):
+            if party not in actors and party not in families:
+                yield Problem(at("agreements", i, "parties", j), f"party {party!r} is neither an org family nor an actor",
+                              f"one of {', '.join(sorted(families))} or an actor id")
+    for i, lo in enumerate(s.liaison):
+        yield from actor(lo.from_, "liaison", i, "from")
+        yield from actor(lo.at, "liaison", i, "at")
+        if lo.from_ == lo.at:
+            yield Problem(at("liaison", i, "at"), "a liaison officer is placed at their own organisation", "a different actor")
+    for i, a in enumerate(s.assets):
+        yield from actor(a.owner, "assets", i, "owner")
+        yield from ref("location", locations, a.base, "assets", i, "base")
+    for i, f in enumerate(s.facts):
+        yield from actor(f.origin, "facts", i, "origin")
+        for j, d in enumerate(f.distribution):
+            yield from actor(d, "facts", i, "distribution", j)
+    for i, r in enumerate(s.requests):
+        yield from _check_request(s, doc, i, r, ref, actor)
+    for i, inj in enumerate(s.injects):
+        if inj.from_ != CONTROLLER:
+            yield from actor(inj.from_, "injects", i, "from")
+        for j, a in enumerate(inj.to):
+            yield from actor(a, "injects", i, "to", j)
+        yield from ref("objective", by["objectives"], inj.objective, "injects", i, "objective")
+        yield from ref("fact", by["facts"], inj.fact, "injects", i, "fact")
+        yield from ref("request", by["requests"], inj.request, "injects", i, "request")
+        if inj.trigger:
+            yield from _check_trigger(s, doc, inj.trigger, ("injects", i, "trigger"), ref, actor)
+    for i, dp in enumerate(s.decision_points):
+        yield from actor(dp.owner, "decision_points", i, "owner")
+        yield from _check_trigger(s, doc, dp.trigger, ("decision_points", i, "trigger"), ref, actor)
+        options = [o.id for o in dp.options]
+        if dp.default not in options:
+            yield Problem(at("decision_points", i, "default"), f"default {dp.default!r} is not one of the options of {dp.id}",
+                          f"one of: {', '.join(options)}")
+        for j, o in enumerate(dp.options):
+            base = ("decision_points", i, "options", j, "action")
+            if o.action is None:
+                continue
+            if o.action.release_inject is not None and o.action.release_inject not in by["injects"]:
+                yield Problem(at(*base, "release_inject"), f"option {o.id} releases inject {o.action.release_inject}, which does not exist",
+                              _known(by["injects"], "inject"))
+            yield from ref("request", by["requests"], o.action.submit_request, *base, "submit_request")
+            if o.action.share_fact:
+                yield from ref("fact", by["facts"], o.action.share_fact.fact, *base, "share_fact", "fact")
+                for k, a in enumerate(o.action.share_fact.to):
+                    yield from actor(a, *base, "share_fact", "to", k)
+    for i, obj in enumerate(s.objectives):
+        yield from _check_metric(s, doc, obj.metric, ("objectives", i, "metric"))
+        t = obj.thresholds
+        lower = METRICS.get(split_metric(obj.metric)[0])
+        if lower is not None:
+            ordered = t.P <= t.S <= t.M if lower.better == "lower" else t.P >= t.S >= t.M
+            if not ordered:
+                sign = "<=" if lower.better == "lower" else ">="
+                yield Problem(at("objectives", i, "thresholds"), f"thresholds of {obj.id} are out of order for a metric where {lower.better} is better",
+                              f"P {sign} S {sign} M")
+
+
+def _check_request(s: Scenario, doc: Document, i: int, r, ref, actor) -> Iterable[Problem]:
+    by = s.by_id
+    base = ("requests", i)
+    yield from actor(r.from_, *base, "from")
+    yield from actor(r.to, *base, "to")
+    yield from actor(r.approver, *base, "approver")
+    yield from ref("location", by["locations"], r.pickup, *base, "pickup")
+    yield from ref("location", by["locations"], r.site, *base, "site")
+    yield from ref("fact", by["facts"], r.fact, *base, "fact")
+    for j, a in enumerate(r.assets):
+        yield from ref("asset", by["assets"], a, *base, "assets", j)
+    for j, a in enumerate(r.escorts):
+        yield from ref("asset", by["assets"], a, *base, "escorts", j)
+    if r.kind == "rfi" and r.fact is None:
+        yield Problem(doc.position(base), f"request {r.id} is an rfi but names no fact", "fact: the id of the fact asked for")
+    if r.quantity > 0:
+        if r.site is None:
+            yield Problem(doc.position(base), f"request {r.id} moves {r.quantity:g} t but names no site", "site: a location id")
+        if not r.assets:
+            yield Problem(doc.position(base), f"request {r.id} moves {r.quantity:g} t but names no assets", "assets: asset pool ids")
+    if r.site is None or r.site not in by["locations"]:
+        return
+    for j, a in enumerate(r.assets):
+        pool = by["assets"].get(a)
+        if pool is None or pool.base not in by["locations"]:
+            continue
+        pickup = r.pickup or pool.base
+        if pickup not in by["locations"]:
+            continue
+        for leg_from, leg_to in ((pool.base, pickup), (pickup, r.site)):
+            if leg_from == leg_to:
+                continue
+            try:
+                find_path(s, pool, leg_from, leg_to)
+            except LookupError as exc:
+                yield Problem(doc.position((*base, "assets", j)), str(exc), f"{pool.mode.value} routes joining {leg_from} to {leg_to}")
+
+
+def _check_trigger(s: Scenario, doc: Document, t, path: Path_, ref, actor) -> Iterable[Problem]:
+    by = s.by_id
+    yield from ref("request", by["requests"], t.request, *path, "request")
+    yield from ref("fact", by["facts"], t.fact, *path, "fact")
+    yield from actor(t.known_by, *path, "known_by")
+    yield from ref("decision point", by["decision_points"], t.decision, *path, "decision")
+    if t.inject is not None and t.inject not in by["injects"]:
+        yield Problem(doc.position(path + ("inject",)), f"trigger names inject {t.inject}, which does not exist", _known(by["injects"], "inject"))
+    if t.decision in by["decision_points"] and t.option is not None:
+        options = [o.id for o in by["decision_points"][t.decision].options]
+        if t.option not in options:
+            yield Problem(doc.position(path + ("option",)), f"decision {t.decision} has no option {t.option!r}", f"one of: {', '.join(options)}")
+
+
+def _check_metric(s: Scenario, doc: Document, name: str, path: Path_) -> Iterable[Problem]:
+    base, subject = split_metric(name)
+    spec = METRICS.get(base)
+    if spec is None:
+        yield Problem(doc.position(path), f"unknown metric {base!r}", "one of: " + ", ".join(METRICS))
+        return
+    limit = 2 if base == "info_latency" else (1 if spec.subject else 0)
+    if len(subject) > limit:
+        yield Problem(doc.position(path), f"metric {name!r} has too many parts", f"{base}" + (f".<{spec.subject[:-1]} id>" if limit else ""))
+        return
+    if subject:
+        table = s.by_id[spec.subject]
+        key: Any = int(subject[0]) if spec.subject == "injects" and subject[0].isdigit() else subject[0]
+        if key not in table:
+            yield Problem(doc.position(path), f"metric {name!r} names {spec.subject[:-1]} {subject[0]!r}, which does not exist", _known(table, spec.subject[:-1]))
+        if len(subject) == 2 and subject[1] not in s.by_id["actors"]:
+            yield Problem(doc.position(path), f"metric {name!r} names actor {subject[1]!r}, which does not exist", _known(s.by_id["actors"], "actor"))
+
+
+def _known(table: dict, kind: str) -> str:
+    names = [str(k) for k in table]
+    if not names:
+        return f"no {kind} is defined"
+    shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+    return f"one of: {shown}"
+
+
+# -- step 3: patches are checked up front -------------------------------------------------
+
+_FIXED_AT_START = {"staff", "count", "capacity"}
+
+
+def _check_patches(s: Scenario) -> None:
+    """Validate every decision option's patch and every variant before anything runs."""
+    doc = s._document
+    problems: list[Problem] = []
+    for i, dp in enumerate(s.decision_points):
+        for j, o in enumerate(dp.options):
+            if o.patch is None:
+                continue
+            where = ("decision_points", i, "options", j, "patch")
+            try:
+                patched = patch_scenario(s, o.patch, doc, where)
+            except ScenarioError as exc:
+                problems.extend(exc.problems)
+                continue
+            problems.extend(_runtime_patch_problems(s, patched, doc.position(where), o.id))
+    for name, v in s.variants.items():
+        try:
+            patch_scenario(s, v.patch, doc, ("variants", name, "patch"))
+        except ScenarioError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ScenarioError(sorted(problems, key=_order))
+
+
+def _runtime_patch_problems(before: Scenario, after: Scenario, pos: Position, option: str) -> Iterable[Problem]:
+    """A patch applied mid-run may retune entities but not add, remove or resize them."""
+    for section, table in before.by_id.items():
+        if set(table) != set(after.by_id[section]):
+            yield Problem(pos, f"option {option} adds or removes {section} mid-run",
+                          "a decision patch changes settings of existing entities; use a variant for structure")
+            continue
+        for key, entity in table.items():
+            new = after.by_id[section][key]
+            for field in _FIXED_AT_START:
+                if getattr(entity, field, None) != getattr(new, field, None):
+                    yield Problem(pos, f"option {option} changes {section}.{key}.{field}, which is fixed when a run starts",
+                                  "a variant, or an action")

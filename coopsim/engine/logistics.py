@@ -1,0 +1,154 @@
+"""Logistics: asset pools carry a request's cargo to its site, trip by trip.
+
+When a request is tasked, each of its asset pools dispatches units while cargo
+remains unclaimed. A trip commits one unit: it travels empty from its base to
+the pickup point, waits for stock there (unless the pickup is an unlimited
+supply depot), loads, travels the quickest route of its mode to the site,
+unloads into the site's stock, and returns to base, where the unit is free
+again.
+
+A loaded leg on a route with a ``risk`` may meet an incident (piracy, an
+IED). An escort from the request's escort pools cuts that risk to the route's
+``escorted_risk``; under ``escort_policy: wait`` a trip waits for a free
+escort, under ``sail`` it sails unescorted when none is free. An incident
+loses the load, which is put back to be carried again, and holds the unit for
+the route's ``incident_delay``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import simpy
+
+from .records import Delivery, EscortJoined, Incident, RequestStateChanged, TripEnded, TripStarted
+from .routing import Leg
+from .schema import Request
+from .world import Pool, World
+
+EPSILON = 1e-9
+
+
+@dataclass
+class Job:
+    """The cargo of one request: how much is unclaimed by a trip, and how much delivered."""
+
+    request: Request
+    unclaimed: float
+    done: simpy.Event
+    delivered: float = 0.0
+    dispatchers: int = 0
+    started: bool = False
+    owner: str = ""
+    pools: list[Pool] = field(default_factory=list)
+
+
+def fulfil(w: World, request: Request, owner: str) -> Generator[Any, Any, None]:
+    """Carry all of ``request``'s cargo; returns when the last tonne is delivered."""
+    job = Job(request, request.quantity, w.env.event(), owner=owner,
+              pools=[w.pools[a] for a in request.assets])
+    _dispatch_all(w, job)
+    yield job.done
+
+
+def _dispatch_all(w: World, job: Job) -> None:
+    for pool in job.pools:
+        job.dispatchers += 1
+        w.env.process(_dispatch(w, job, pool))
+
+
+def _dispatch(w: World, job: Job, pool: Pool) -> Generator[Any, Any, None]:
+    env = w.env
+    if env.now < pool.spec.available_from:
+        yield env.timeout(pool.spec.available_from - env.now)
+    while job.unclaimed > EPSILON:
+        unit = pool.units.request()
+        yield unit
+        if job.unclaimed <= EPSILON:
+            pool.units.release(unit)
+            break
+        load = min(pool.spec.capacity, job.unclaimed)
+        job.unclaimed -= load
+        env.process(_trip(w, job, pool, unit, load))
+    job.dispatchers -= 1
+
+
+def _trip(w: World, job: Job, pool: Pool, unit: simpy.Resource, load: float) -> Generator[Any, Any, None]:
+    env = w.env
+    spec, r = pool.spec, job.request
+    trip = w.next_id("trip")
+    started = env.now
+    pickup = r.pickup or spec.base
+    w.emit(TripStarted, spec.owner, spec.id, trip, r.id, load, pickup, r.site)
+    if not job.started:
+        job.started = True
+        w.request_states[r.id] = "in_progress"
+        w.emit(RequestStateChanged, job.owner, r.id, "in_progress", 0.0, f"first trip by {spec.id}")
+        w.signal(f"request:{r.id}:in_progress")
+    yield from _travel(w, pool, w.path(pool, spec.base, pickup))
+    stock = w.stocks.get(pickup)
+    if stock is not None:
+        yield stock.get(load)
+    yield env.timeout(spec.load_time.sample(pool.rng))
+    incident = yield from _travel(w, pool, w.path(pool, pickup, r.site), job, trip, load)
+    if incident is None:
+        yield env.timeout(spec.unload_time.sample(pool.rng))
+        if r.site in w.stocks:
+            yield w.stocks[r.site].put(load)
+        job.delivered += load
+        w.emit(Delivery, spec.owner, spec.id, trip, r.id, r.site, load, job.delivered)
+        if job.delivered >= r.quantity - EPSILON and not job.done.triggered:
+            job.done.succeed()
+        where = r.site
+    else:
+        job.unclaimed += load
+        if job.dispatchers == 0:
+            _dispatch_all(w, job)
+        yield env.timeout(incident.route.incident_delay)
+        where = incident.origin
+    yield from _travel(w, pool, w.path(pool, where, spec.base))
+    pool.units.release(unit)
+    w.emit(TripEnded, spec.owner, spec.id, trip, env.now - started)
+
+
+def _travel(w: World, pool: Pool, legs: tuple[Leg, ...], job: Job | None = None, trip: str = "",
+            load: float = 0.0) -> Generator[Any, Any, Leg | None]:
+    """Travel ``legs``; with a ``job`` the unit is loaded and risks incidents. Returns the leg of an incident."""
+    env = w.env
+    for leg in legs:
+        route = leg.route
+        rng = w.streams(f"route:{route.key}")
+        hours = route.time.sample(rng) if route.time is not None else route.distance_km / pool.spec.speed_kmh
+        risk = route.risk if job is not None else 0.0
+        escort = None
+        if risk > 0 and job.request.escorts:
+            escort = yield from _find_escort(w, job)
+            if escort is not None:
+                w.emit(EscortJoined, pool.spec.owner, pool.spec.id, trip, escort[0].spec.id, route.key)
+                risk = route.escorted_risk
+        yield env.timeout(hours)
+        if escort is not None:
+            escort[0].units.release(escort[1])
+        if risk > 0 and rng.random() < risk:
+            w.emit(Incident, pool.spec.owner, pool.spec.id, trip, job.request.id, route.key, escort is not None, load)
+            return leg
+    return None
+
+
+def _find_escort(w: World, job: Job) -> Generator[Any, Any, tuple[Pool, Any] | None]:
+    pools = [w.pools[e] for e in job.request.escorts]
+    for pool in pools:
+        if pool.units.count < pool.units.capacity and w.env.now >= pool.spec.available_from:
+            slot = pool.units.request()
+            yield slot
+            return pool, slot
+    if job.request.escort_policy == "sail":
+        return None
+    pool = pools[0]
+    if w.env.now < pool.spec.available_from:
+        yield w.env.timeout(pool.spec.available_from - w.env.now)
+    slot = pool.units.request()
+    yield slot
+    return pool, slot

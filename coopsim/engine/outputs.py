@@ -1,0 +1,40 @@
+"""Run directories, written atomically.
+
+A run writes into a staging directory beside its output directory and renames
+it into place only when every file is complete, so a reader never sees half a
+run. If the run is interrupted or fails, what it had recorded is still
+finalised (with the outcome saying so) rather than lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def staging_dir(final: Path) -> Path:
+    """A fresh directory next to ``final`` to write a run into."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON (via a temp file and rename)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def publish(staging: Path, final: Path) -> None:
+    """Move a complete staging directory to ``final``, replacing any earlier run there."""
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}")
+        os.replace(final, old)
+        os.replace(staging, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, final)

@@ -1,0 +1,242 @@
+"""Records: what happened in a run, one frozen dataclass per kind of event.
+
+Every record has ``t`` (hours since scenario start), ``seq`` (its place in the
+run, from 0), ``kind`` (a fixed name per class) and ``actor`` (the actor it
+happened at, or ``SIMCELL`` for exercise control), plus the ids it refers to.
+Records stream to ``events.jsonl`` as one JSON object per line, in ``seq``
+order, and to any other sink a caller attaches (see :mod:`coopsim.engine.sinks`).
+Reports and metrics are built from records alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+ROUND = 6
+"""Decimal places kept for floats in the log: microhours, far finer than any input."""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Fields every record has."""
+
+    kind: ClassVar[str] = "record"
+    _names: ClassVar[tuple[str, ...]] = ()
+
+    t: float
+    seq: int
+    actor: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record as a JSON-ready mapping: ``t``, ``seq``, ``kind`` first."""
+        out: dict[str, Any] = {"t": round(self.t, ROUND), "seq": self.seq, "kind": self.kind, "actor": self.actor}
+        for name in self._names:
+            value = getattr(self, name)
+            out[name] = round(value, ROUND) if type(value) is float else value
+        return out
+
+
+def _kind(name: str):
+    def wrap(cls):
+        cls.kind = name
+        cls._names = tuple(f.name for f in fields(cls) if f.name not in ("t", "seq", "actor"))
+        REGISTRY[name] = cls
+        return cls
+
+    return wrap
+
+
+REGISTRY: dict[str, type[Record]] = {}
+"""Record classes by ``kind``, for reading a log back."""
+
+
+@_kind("inject_released")
+@dataclass(frozen=True, slots=True)
+class InjectReleased(Record):
+    """Exercise control released an MSEL inject to its recipients."""
+
+    inject: int
+    to: tuple[str, ...]
+    contingency: bool
+
+
+@_kind("inject_acknowledged")
+@dataclass(frozen=True, slots=True)
+class InjectAcknowledged(Record):
+    """A recipient's staff read and acknowledged an inject (``latency`` since release)."""
+
+    inject: int
+    wait: float
+    service: float
+    latency: float
+
+
+@_kind("message_sent")
+@dataclass(frozen=True, slots=True)
+class MessageSent(Record):
+    """``actor`` sent a message to ``to`` over a channel or through a liaison officer."""
+
+    message: str
+    to: str
+    channel: str
+    via: str
+    about: str
+    marking: str
+    request: str | None
+
+
+@_kind("message_lost")
+@dataclass(frozen=True, slots=True)
+class MessageLost(Record):
+    """A transmission was lost; the sender resends after the channel's resend time."""
+
+    message: str
+    channel: str
+    attempt: int
+
+
+@_kind("message_failed")
+@dataclass(frozen=True, slots=True)
+class MessageFailed(Record):
+    """A message could not be delivered, and why."""
+
+    message: str
+    to: str
+    channel: str | None
+    reason: str
+    request: str | None
+
+
+@_kind("message_delivered")
+@dataclass(frozen=True, slots=True)
+class MessageDelivered(Record):
+    """A message reached ``actor``'s in-tray after ``transit`` hours (resends included)."""
+
+    message: str
+    channel: str
+    transit: float
+    attempts: int
+    request: str | None
+
+
+@_kind("message_handled")
+@dataclass(frozen=True, slots=True)
+class MessageHandled(Record):
+    """``actor``'s staff handled a message after waiting ``wait`` hours for a free officer."""
+
+    message: str
+    wait: float
+    service: float
+    request: str | None
+
+
+@_kind("fact_learned")
+@dataclass(frozen=True, slots=True)
+class FactLearned(Record):
+    """``actor`` first knew ``fact``, from ``source`` via ``via``, ``latency`` hours after anyone did."""
+
+    fact: str
+    source: str
+    via: str
+    latency: float
+
+
+@_kind("fact_withheld")
+@dataclass(frozen=True, slots=True)
+class FactWithheld(Record):
+    """``actor`` did not pass ``fact`` to ``to``: it is not releasable to that organisation."""
+
+    fact: str
+    to: str
+    reason: str
+
+
+@_kind("request_state")
+@dataclass(frozen=True, slots=True)
+class RequestStateChanged(Record):
+    """A request entered ``state`` at ``actor``; ``took`` is the length of a timed step (approval, rework)."""
+
+    request: str
+    state: str
+    took: float
+    note: str
+
+
+@_kind("trip_started")
+@dataclass(frozen=True, slots=True)
+class TripStarted(Record):
+    """A unit of ``asset`` was committed to carry ``load`` tonnes for ``request``."""
+
+    asset: str
+    trip: str
+    request: str
+    load: float
+    origin: str
+    destination: str
+
+
+@_kind("escort_joined")
+@dataclass(frozen=True, slots=True)
+class EscortJoined(Record):
+    """An escort from ``escort`` joined ``trip`` for the leg on ``route``."""
+
+    asset: str
+    trip: str
+    escort: str
+    route: str
+
+
+@_kind("incident")
+@dataclass(frozen=True, slots=True)
+class Incident(Record):
+    """An incident on ``route`` (piracy, IED): ``lost`` tonnes lost and to be resent."""
+
+    asset: str
+    trip: str
+    request: str
+    route: str
+    escorted: bool
+    lost: float
+
+
+@_kind("delivery")
+@dataclass(frozen=True, slots=True)
+class Delivery(Record):
+    """``quantity`` tonnes unloaded at ``site`` for ``request`` (``total`` so far)."""
+
+    asset: str
+    trip: str
+    request: str
+    site: str
+    quantity: float
+    total: float
+
+
+@_kind("trip_ended")
+@dataclass(frozen=True, slots=True)
+class TripEnded(Record):
+    """The unit is back at base and free again after ``busy`` hours."""
+
+    asset: str
+    trip: str
+    busy: float
+
+
+@_kind("decision_taken")
+@dataclass(frozen=True, slots=True)
+class DecisionTaken(Record):
+    """At decision point ``decision``, ``by`` chose ``option`` for ``actor``."""
+
+    decision: str
+    option: str
+    by: str
+    rationale: str
+
+
+@_kind("run_stopped")
+@dataclass(frozen=True, slots=True)
+class RunStopped(Record):
+    """The run stopped before its end time, and why."""
+
+    reason: str

@@ -1,0 +1,162 @@
+"""Running a scenario: the named phases of one run.
+
+* **build**: a :class:`~coopsim.engine.world.World` from a validated scenario,
+  a seed and a decider (:func:`coopsim.engine.world.build`);
+* **simulate**: start the exercise processes and run SimPy to the scenario's
+  end, or until the record limit or an interrupt stops it;
+* **measure**: the :class:`~coopsim.engine.metrics.Metrics`, accumulated as
+  records streamed past;
+* **write**: ``events.jsonl``, ``metrics.json`` and ``manifest.json``, atomically.
+
+:func:`run` does all four and returns a :class:`RunResult`. The same scenario,
+seed and coopsim version always give a byte-identical ``events.jsonl``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from . import exercise
+from .deciders import Decider, DefaultDecider, ScriptedDecider
+from .loader import load_scenario
+from .metrics import Measurer, Metrics
+from .outputs import publish, staging_dir, write_json
+from .records import Record, RunStopped
+from .schema import Scenario
+from .sinks import JsonlSink, MemorySink
+from .world import RecordLimitReached, World, build
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a run ended: ``completed``, ``stopped`` (a limit) or ``interrupted``."""
+
+    status: str
+    reason: str
+    end_time: float
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """What a run produced: its manifest, metrics, and where its files are."""
+
+    manifest: dict[str, Any]
+    metrics: Metrics
+    out_dir: Path | None
+    records: tuple[Record, ...] | None
+
+    @property
+    def outcome(self) -> Outcome:
+        o = self.manifest["outcome"]
+        return Outcome(o["status"], o["reason"], o["end_time"])
+
+
+def simulate(world: World) -> Outcome:
+    """Run the world's exercise to the scenario's end (or a stop)."""
+    exercise.start(world)
+    duration = world.scenario.scenario.duration
+    try:
+        world.env.run(until=duration)
+    except RecordLimitReached as exc:
+        reason = f"{exc} at t={world.env.now:.2f}h; raise scenario.record_limit if the scenario is meant to be this busy"
+        world.sinks = [s for s in world.sinks]
+        world.record_limit = world.records_written + 2
+        world.emit(RunStopped, "SIMCELL", reason)
+        return Outcome("stopped", reason, world.env.now)
+    except KeyboardInterrupt:
+        reason = f"interrupted at t={world.env.now:.2f}h"
+        world.record_limit = world.records_written + 2
+        world.emit(RunStopped, "SIMCELL", reason)
+        return Outcome("interrupted", reason, world.env.now)
+    return Outcome("completed", f"reached the scenario end at t={duration:g}h", duration)
+
+
+def run(
+    scenario: Scenario | str | Path,
+    *,
+    seed: int | None = None,
+    decider: Decider | None = None,
+    out: str | Path | None = None,
+    keep_records: bool = False,
+    record_limit: int | None = None,
+) -> RunResult:
+    """Run ``scenario`` once.
+
+    Args:
+        scenario: a loaded scenario, or a path / bundled name to load.
+        seed: the run seed (default: the scenario's own ``seed``).
+        decider: who decides at decision points (default: each point's default).
+        out: a directory to write the run into; None writes no files.
+        keep_records: also return every record in memory (for tests and notebooks).
+        record_limit: stop after this many records (default: the scenario's).
+
+    Returns:
+        A :class:`RunResult`. A run stopped by its record limit or by Ctrl-C
+        still returns (and writes) everything it recorded, with the outcome
+        saying why it stopped.
+    """
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    seed = scenario.scenario.seed if seed is None else seed
+    decider = decider or DefaultDecider()
+    if isinstance(decider, ScriptedDecider):
+        decider.check(scenario)
+    measurer = Measurer(scenario)
+    sinks: list[Any] = [measurer]
+    memory = MemorySink() if keep_records else None
+    if memory is not None:
+        sinks.append(memory)
+    final = Path(out) if out is not None else None
+    staging = staging_dir(final) if final is not None else None
+    log = JsonlSink(staging / "events.jsonl") if staging is not None else None
+    if log is not None:
+        sinks.append(log)
+
+    began = time.perf_counter()
+    world = build(scenario, seed, decider, sinks, record_limit)
+    failure: BaseException | None = None
+    try:
+        outcome = simulate(world)
+    except Exception as exc:  # a bug or a decider's error: keep what was recorded, then re-raise
+        failure = exc
+        outcome = Outcome("failed", f"{type(exc).__name__}: {exc}", world.env.now)
+    finally:
+        if log is not None:
+            log.close()
+    metrics = measurer.finish(outcome.end_time)
+    manifest = _manifest(scenario, seed, decider, outcome, world.records_written, time.perf_counter() - began)
+    if final is not None:
+        write_json(staging / "metrics.json", metrics.as_dict())
+        write_json(staging / "manifest.json", manifest)
+        publish(staging, final)
+    if failure is not None:
+        raise failure
+    return RunResult(manifest, metrics, final, tuple(memory) if memory is not None else None)
+
+
+def _manifest(scenario: Scenario, seed: int, decider: Decider, outcome: Outcome, records: int, wall: float) -> dict[str, Any]:
+    resolved = scenario.model_dump_json(by_alias=True).encode("utf-8")
+    return {
+        "coopsim_version": __version__,
+        "scenario": {
+            "name": scenario.scenario.name,
+            "source": scenario.source,
+            "sha256": scenario.sha256,
+            "resolved_sha256": hashlib.sha256(resolved).hexdigest(),
+            "start": scenario.scenario.start.isoformat(),
+            "duration_h": scenario.scenario.duration,
+        },
+        "variant": scenario.variant or "baseline",
+        "overrides": list(scenario.overrides),
+        "seed": seed,
+        "decider": type(decider).__name__,
+        "records": records,
+        "wall_time_s": round(wall, 3),
+        "outcome": {"status": outcome.status, "reason": outcome.reason, "end_time": outcome.end_time},
+        "files": {"events": "events.jsonl", "metrics": "metrics.json", "manifest": "manifest.json"},
+    }

@@ -1,0 +1,461 @@
+"""The scenario format: validated, frozen descriptions of a NATO–UN crisis response.
+
+A scenario file has these sections (each a list of entities with an ``id``,
+except ``scenario`` and ``variants``):
+
+``scenario``
+    Name, description, ISO ``start``, ``duration``, default ``seed`` and the
+    ``sources`` the scenario is grounded in.
+``actors``
+    Organisations and cells (NAC, SHAPE, UN OCHA, WFP...), each with an org
+    ``family``, whether it is ``military``, its ``staff`` (officers who handle
+    messages one at a time) and its ``processing`` time per message.
+``locations`` and ``routes``
+    Airports, ports, depots and affected sites, joined by air, sea or road
+    routes with a travel time (or distance, at the asset's speed) and a
+    ``risk`` of an incident per transit that escorts reduce.
+``channels``
+    How two actors exchange messages: latency, ``loss`` with resend, and the
+    highest marking the channel may carry.
+``agreements``
+    Information-sharing arrangements (which information classes, up to which
+    marking, may pass between the parties) and notification arrangements
+    (which classes a party pushes to the others, and how soon).
+``liaison``
+    Officers of one actor placed at another: they carry messages between the
+    two quickly, relay what the host learns, and can be absent.
+``assets``
+    Pools of airlift, sealift, trucks, helicopters or escort ships: owner,
+    count, capacity, speed and base.
+``facts``
+    Pieces of information, each with an information class, a marking, the
+    actor it originates with, and who that actor shares it with.
+``requests``
+    Requests for assistance (RFA), for information (RFI) and supply demands.
+``injects``
+    The Master Scenario Events List: what exercise control releases, when.
+``decision_points``
+    Where players choose; each option is a patch or an action.
+``objectives``
+    What the exercise is for: a metric, a target and HSEEP P/S/M thresholds.
+``variants``
+    Named coordination choices, each a patch (see :mod:`coopsim.engine.patch`).
+
+Every model forbids unknown keys and is frozen once validated; cross-entity
+checks (ids that must exist, routes that must connect) live in
+:mod:`coopsim.engine.loader` so they can report positions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from functools import cached_property
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+
+from .distributions import Distribution
+from .durations import Duration
+
+Id = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", description="an identifier: letters, digits, _ and -")]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+IdList = Annotated[tuple[Id, ...], BeforeValidator(_one_or_many)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, validate_default=True)
+
+
+class Family(str, Enum):
+    """The organisation family an actor belongs to; releasability is decided per family."""
+
+    NATO = "NATO"
+    UN = "UN"
+    AU = "AU"
+    EU = "EU"
+    national = "national"
+    NGO = "NGO"
+
+
+class Marking(str, Enum):
+    """Security markings, lowest first. A fact never travels on a channel cleared lower."""
+
+    public = "public"
+    unclassified = "unclassified"
+    restricted = "restricted"
+    confidential = "confidential"
+    secret = "secret"
+
+    @property
+    def rank(self) -> int:
+        return list(Marking).index(self)
+
+
+class Mode(str, Enum):
+    air = "air"
+    sea = "sea"
+    road = "road"
+
+
+class RequestState(str, Enum):
+    """The RFA lifecycle, in the order a request normally goes through it."""
+
+    submitted = "submitted"
+    validated = "validated"
+    returned = "returned"
+    forwarded = "forwarded"
+    approved = "approved"
+    declined = "declined"
+    tasked = "tasked"
+    in_progress = "in_progress"
+    completed = "completed"
+    aborted = "aborted"
+    handed_back = "handed_back"
+
+
+class Source(Model):
+    """A public record the scenario is grounded in."""
+
+    title: str
+    url: str | None = None
+    note: str | None = None
+
+
+def _source_from_text(value: Any) -> Any:
+    return {"title": value} if isinstance(value, str) else value
+
+
+class ScenarioInfo(Model):
+    name: str
+    description: str = ""
+    start: datetime = Field(description="ISO date and time of hour 0, used for display")
+    duration: Duration = Field(description="how long the scenario runs")
+    seed: int = Field(0, description="seed used when none is given on the command line")
+    sources: tuple[Annotated[Source, BeforeValidator(_source_from_text)], ...] = ()
+    record_limit: int = Field(2_000_000, gt=0, description="stop the run after this many records")
+
+
+class Actor(Model):
+    id: Id
+    name: str
+    family: Family
+    military: bool = False
+    staff: int = Field(1, ge=1, description="staff officers who each handle one message at a time")
+    processing: Distribution = Field("1h", description="time to handle one message")
+    approval: Distribution = Field("0h", description="time to deliberate on a request this actor approves")
+
+
+class Location(Model):
+    id: Id
+    name: str
+    kind: Literal["airport", "port", "depot", "site", "hq", "base"] = "site"
+    supply: bool = Field(False, description="an unlimited source of relief goods (a donor depot)")
+    stock: float = Field(0.0, ge=0, description="tonnes held here at the start")
+
+
+class Route(Model):
+    id: Id | None = None
+    from_: Id = Field(alias="from")
+    to: Id
+    mode: Mode
+    time: Distribution | None = Field(None, description="travel time (or give distance_km)")
+    distance_km: float | None = Field(None, gt=0)
+    risk: Probability = Field(0.0, description="chance of an incident per unescorted transit")
+    escorted_risk: Probability = Field(0.0, description="chance of an incident per escorted transit")
+    incident_delay: Duration = Field("2d", description="how long an incident holds the asset")
+    two_way: bool = True
+
+    @model_validator(mode="after")
+    def _time_or_distance(self) -> Route:
+        if (self.time is None) == (self.distance_km is None):
+            raise ValueError("give exactly one of time and distance_km (expected a travel time or a distance)")
+        return self
+
+    @property
+    def key(self) -> str:
+        return self.id or f"{self.from_}-{self.to}-{self.mode.value}"
+
+
+class Channel(Model):
+    id: Id
+    between: tuple[Id, Id]
+    kind: Literal["formal", "liaison", "vtc", "hotline", "staff_talks", "email", "radio"] = "formal"
+    latency: Distribution
+    loss: float = Field(0.0, ge=0.0, lt=1.0, description="chance a transmission is lost")
+    resend_after: Duration = Field("1h", description="how long the sender waits before resending a lost message")
+    max_attempts: int = Field(5, ge=1, description="transmissions before the message is given up")
+    max_marking: Marking = Marking.unclassified
+    capacity: int | None = Field(None, ge=1, description="messages in transit at once")
+
+
+class Window(Model):
+    from_: Duration = Field(alias="from")
+    until: Duration
+
+
+class Agreement(Model):
+    id: Id
+    kind: Literal["information_sharing", "notification"]
+    parties: tuple[str, ...] = Field(min_length=2, description="org families or actor ids")
+    classes: tuple[str, ...] = Field(min_length=1, description="information classes covered")
+    max_marking: Marking = Marking.restricted
+    lead_time: Distribution = Field("0h", description="notification: how soon a party notifies the others")
+    valid_from: Duration = "0h"
+    valid_until: Duration | None = None
+
+
+class Liaison(Model):
+    id: Id
+    name: str
+    from_: Id = Field(alias="from", description="the actor the officer belongs to")
+    at: Id = Field(description="the actor the officer is placed at")
+    count: int = Field(1, ge=1)
+    relay_time: Distribution = Field("1h", description="time to carry a message between home and host")
+    relays_facts: bool = Field(True, description="pass on what the host learns, where releasable")
+    absent: tuple[Window, ...] = ()
+
+
+class Asset(Model):
+    id: Id
+    name: str
+    owner: Id
+    kind: str = Field(description="airlift, sealift, trucks, helicopter, escort, ...")
+    mode: Mode
+    count: int = Field(1, ge=1)
+    capacity: float = Field(gt=0, description="tonnes per trip (escorts: ships per convoy)")
+    speed_kmh: float | None = Field(None, gt=0)
+    base: Id
+    military: bool = True
+    load_time: Distribution = "0h"
+    unload_time: Distribution = "0h"
+    available_from: Duration = "0h"
+
+
+class Fact(Model):
+    id: Id
+    description: str
+    class_: str = Field(alias="class", description="information class, matched against agreements")
+    marking: Marking = Marking.unclassified
+    origin: Id
+    distribution: IdList = ()
+    at: Duration | None = Field(None, description="when the origin learns it (or leave to an inject)")
+
+
+class LastResort(Model):
+    """Oslo Guidelines: evidence that no civilian alternative could meet the need in time."""
+
+    evidence: str
+
+
+class Request(Model):
+    id: Id
+    kind: Literal["rfa", "rfi", "supply"] = "rfa"
+    description: str = ""
+    from_: Id = Field(alias="from", description="the requesting actor")
+    to: Id = Field(description="the actor that receives and validates it")
+    approver: Id | None = Field(None, description="the actor that approves it (default: to)")
+    marking: Marking = Marking.unclassified
+    at: Duration | None = Field(None, description="submission time (or leave to an inject or decision)")
+    fact: Id | None = Field(None, description="rfi: the fact asked for")
+    quantity: float = Field(0.0, ge=0, description="tonnes to move")
+    cargo: str = "relief supplies"
+    pickup: Id | None = Field(None, description="where the cargo is loaded (default: the asset's base)")
+    site: Id | None = None
+    needed_by: Duration | None = None
+    assets: IdList = ()
+    escorts: IdList = ()
+    escort_policy: Literal["wait", "sail"] = Field("wait", description="wait for an escort, or sail unescorted if none is free")
+    last_resort: LastResort | None = None
+    rework: Distribution = Field("1d", description="time to gather missing last-resort evidence")
+    approve_probability: Probability = 1.0
+
+    @property
+    def approver_id(self) -> str:
+        return self.approver or self.to
+
+
+class Trigger(Model):
+    """When something happens: at a time, or after another event (plus ``delay``)."""
+
+    at: Duration | None = None
+    request: Id | None = None
+    state: RequestState | None = None
+    inject: int | None = None
+    fact: Id | None = None
+    known_by: Id | None = None
+    decision: Id | None = None
+    option: Id | None = None
+    delay: Duration = "0h"
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Trigger:
+        kinds = [k for k in ("at", "request", "inject", "fact", "decision") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of at, request, inject, fact, decision (expected one trigger)")
+        if self.request is not None and self.state is None:
+            raise ValueError("a request trigger needs a state (expected e.g. state: approved)")
+        if self.fact is not None and self.known_by is None:
+            raise ValueError("a fact trigger needs known_by (expected an actor id)")
+        return self
+
+    @property
+    def signal(self) -> str | None:
+        """The engine signal this trigger waits for; None for a time trigger."""
+        if self.request is not None:
+            return f"request:{self.request}:{self.state.value}"
+        if self.inject is not None:
+            return f"inject:{self.inject}"
+        if self.fact is not None:
+            return f"fact:{self.fact}:{self.known_by}"
+        if self.decision is not None:
+            return f"decision:{self.decision}:{self.option}" if self.option else f"decision:{self.decision}"
+        return None
+
+
+class Inject(Model):
+    seq: int = Field(ge=1)
+    time: Duration | None = None
+    trigger: Trigger | None = None
+    contingency: bool = Field(False, description="released only by its trigger, a decision or the facilitator")
+    type: Literal["information", "request", "event", "directive"] = "information"
+    delivery: Literal["message", "email", "phone", "vtc", "in_person", "simcell"] = "message"
+    from_: str = Field("SIMCELL", alias="from", description="an actor id, or SIMCELL for exercise control")
+    to: IdList = Field(min_length=1)
+    description: str
+    expected_action: str = ""
+    objective: Id | None = None
+    fact: Id | None = Field(None, description="the recipients learn this fact")
+    request: Id | None = Field(None, description="the recipients' request to submit")
+    controller: str = ""
+
+    @model_validator(mode="after")
+    def _when(self) -> Inject:
+        if self.time is not None and self.trigger is not None:
+            raise ValueError("give time or trigger, not both (expected one way to release it)")
+        if self.time is None and self.trigger is None and not self.contingency:
+            raise ValueError("give a time or a trigger, or mark it contingency: true (expected a release time)")
+        return self
+
+
+class ShareFact(Model):
+    fact: Id
+    to: IdList = Field(min_length=1)
+
+
+class Action(Model):
+    """What an option does at once: release a contingency inject, submit a request, share a fact."""
+
+    release_inject: int | None = None
+    submit_request: Id | None = None
+    share_fact: ShareFact | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Action:
+        if sum(v is not None for v in (self.release_inject, self.submit_request, self.share_fact)) != 1:
+            raise ValueError("give exactly one of release_inject, submit_request, share_fact (expected one action)")
+        return self
+
+
+class Option(Model):
+    id: Id
+    description: str = ""
+    patch: dict[str, Any] | None = Field(None, description="changes to the scenario from now on")
+    action: Action | None = None
+
+
+class DecisionPoint(Model):
+    id: Id
+    name: str
+    description: str = ""
+    owner: Id
+    trigger: Trigger
+    options: tuple[Option, ...] = Field(min_length=2)
+    default: Id
+
+    def option(self, option_id: str) -> Option:
+        return next(o for o in self.options if o.id == option_id)
+
+
+class Thresholds(Model):
+    """HSEEP ratings: a value as good as ``P`` rates P, as good as ``S`` rates S, ``M`` rates M, else U."""
+
+    P: float
+    S: float
+    M: float
+
+
+class Objective(Model):
+    id: Id
+    name: str
+    description: str = ""
+    metric: str = Field(description="a metric name, e.g. rfa_cycle_time or fill_rate.muzaffarabad")
+    target: float
+    thresholds: Thresholds
+    recommendation: str | None = Field(None, description="the planners' own recommendation if it is not met")
+
+
+class Variant(Model):
+    description: str = ""
+    patch: dict[str, Any] = Field(default_factory=dict)
+
+
+class Scenario(Model):
+    """A whole scenario. Build one with :func:`coopsim.engine.load_scenario`."""
+
+    scenario: ScenarioInfo
+    actors: tuple[Actor, ...] = Field(min_length=1)
+    locations: tuple[Location, ...] = ()
+    routes: tuple[Route, ...] = ()
+    channels: tuple[Channel, ...] = ()
+    agreements: tuple[Agreement, ...] = ()
+    liaison: tuple[Liaison, ...] = ()
+    assets: tuple[Asset, ...] = ()
+    facts: tuple[Fact, ...] = ()
+    requests: tuple[Request, ...] = ()
+    injects: tuple[Inject, ...] = ()
+    decision_points: tuple[DecisionPoint, ...] = ()
+    objectives: tuple[Objective, ...] = ()
+    variants: dict[Id, Variant] = Field(default_factory=dict)
+
+    # Where the scenario came from, set by the loader: the located data (so
+    # patches can be applied and re-validated), the source file's sha256, and
+    # which variant and overrides were applied.
+    _document: Any = PrivateAttr(None)
+    _sha256: str = PrivateAttr("")
+    _variant: str | None = PrivateAttr(None)
+    _overrides: tuple[str, ...] = PrivateAttr(())
+
+    @property
+    def sha256(self) -> str:
+        """sha256 of the scenario file as written (before variants and overrides)."""
+        return self._sha256
+
+    @property
+    def variant(self) -> str | None:
+        return self._variant
+
+    @property
+    def overrides(self) -> tuple[str, ...]:
+        return self._overrides
+
+    @property
+    def source(self) -> str:
+        """The file (or name) the scenario was loaded from."""
+        return self._document.source if self._document is not None else "<memory>"
+
+    @cached_property
+    def by_id(self) -> dict[str, dict[str, Any]]:
+        """Entities by section and id, e.g. ``by_id["actors"]["un_ocha"]``."""
+        sections = ("actors", "locations", "channels", "agreements", "liaison", "assets", "facts",
+                    "requests", "decision_points", "objectives")
+        table = {name: {e.id: e for e in getattr(self, name)} for name in sections}
+        table["routes"] = {r.key: r for r in self.routes}
+        table["injects"] = {i.seq: i for i in self.injects}
+        return table

@@ -1,0 +1,112 @@
+"""Information sharing: releasability, knowledge and how facts spread.
+
+A fact may reach an organisation only if it is releasable to it:
+
+* public facts go to anyone;
+* within the originator's own org family (NATO to NATO, UN to UN) any marking
+  goes, as far as the channel is cleared;
+* across families, an information-sharing agreement in force must cover both
+  sides, the fact's information class, and its marking.
+
+When a fact is not releasable it does not move, and a ``fact_withheld`` record
+says why. Each actor's knowledge records when it first knew each fact and from
+whom. When an actor learns a fact it passes it on:
+
+* the originator sends it to the fact's distribution list;
+* a liaison officer posted at (or from) the actor relays it to the other side;
+* a notification arrangement has a party notify the other parties after the
+  arrangement's lead time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+
+from .messaging import deliver
+from .records import FactLearned, FactWithheld
+from .schema import Agreement, Fact, Marking
+from .world import Post, World
+
+
+def _covers(agreement: Agreement, actor: str, family: str) -> bool:
+    return actor in agreement.parties or family in agreement.parties
+
+
+def releasability(w: World, fact: Fact, recipient: str) -> str | None:
+    """None if ``fact`` is releasable to ``recipient`` now; otherwise the reason it is not."""
+    if fact.marking is Marking.public:
+        return None
+    actors = w.scenario.by_id["actors"]
+    origin, target = actors[fact.origin], actors[recipient]
+    if origin.family is target.family:
+        return None
+    now = w.env.now
+    reasons = []
+    for ag in w.scenario.agreements:
+        if ag.kind != "information_sharing" or not (ag.valid_from <= now and (ag.valid_until is None or now < ag.valid_until)):
+            continue
+        if not (_covers(ag, origin.id, origin.family.value) and _covers(ag, target.id, target.family.value)):
+            continue
+        if fact.class_ not in ag.classes:
+            reasons.append(f"agreement {ag.id} does not cover class {fact.class_!r}")
+        elif fact.marking.rank > ag.max_marking.rank:
+            reasons.append(f"marking {fact.marking.value} is above what agreement {ag.id} releases ({ag.max_marking.value})")
+        else:
+            return None
+    if reasons:
+        return "; ".join(reasons)
+    return f"no information-sharing agreement between {origin.family.value} and {target.family.value} is in force"
+
+
+def learn(w: World, actor: str, fact: Fact, source: str, via: str) -> None:
+    """``actor`` learns ``fact`` now (if it did not know it) and passes it on."""
+    known = w.knowledge[actor]
+    if fact.id in known:
+        return
+    now = w.env.now
+    known[fact.id] = (now, source)
+    first = w.first_known.setdefault(fact.id, now)
+    w.emit(FactLearned, actor, fact.id, source, via, now - first)
+    w.signal(f"fact:{fact.id}:{actor}")
+    env = w.env
+    if actor == fact.origin:
+        for recipient in fact.distribution:
+            if recipient != actor:
+                env.process(share(w, actor, recipient, fact))
+    for post in w.posts.values():
+        spec = post.spec
+        if spec.relays_facts and actor in (spec.from_, spec.at) and post.present(now):
+            other = spec.at if actor == spec.from_ else spec.from_
+            if fact.id not in w.knowledge[other]:
+                env.process(share(w, actor, other, fact, post=post))
+    family = w.actors[actor].spec.family.value
+    for ag in w.scenario.agreements:
+        if ag.kind == "notification" and fact.class_ in ag.classes and _covers(ag, actor, family):
+            for other in _notified(w, ag, family):
+                env.process(share(w, actor, other, fact, lead=ag))
+
+
+def _notified(w: World, ag: Agreement, family: str) -> list[str]:
+    """The other parties' actors: named actors, or every actor of a named family."""
+    out = []
+    for a in w.scenario.actors:
+        if a.family.value != family and (a.id in ag.parties or a.family.value in ag.parties):
+            out.append(a.id)
+    return out
+
+
+def share(w: World, sender: str, recipient: str, fact: Fact, post: Post | None = None,
+          lead: Agreement | None = None) -> Generator[Any, Any, None]:
+    """Send ``fact`` from ``sender`` to ``recipient`` if it is releasable; the recipient learns it."""
+    if lead is not None:
+        yield w.env.timeout(lead.lead_time.sample(w.streams(f"agreement:{lead.id}")))
+    if fact.id in w.knowledge[recipient]:
+        return
+    reason = releasability(w, fact, recipient)
+    if reason is not None:
+        w.emit(FactWithheld, sender, fact.id, recipient, reason)
+        return
+    route = yield from deliver(w, sender, recipient, f"fact:{fact.id}", fact.marking, post=post)
+    if route is not None:
+        learn(w, recipient, fact, sender, route)

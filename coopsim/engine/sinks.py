@@ -1,0 +1,64 @@
+"""Sinks: where records go as a run produces them.
+
+A sink is any callable taking a :class:`~coopsim.engine.records.Record`. The
+engine streams records to its sinks one at a time and keeps none itself, so a
+run of a million records uses no more memory than a run of ten thousand.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from .records import REGISTRY, Record
+
+
+class JsonlSink:
+    """Writes each record as one line of JSON; the bytes depend only on the records."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fh: IO[str] = path.open("w", encoding="utf-8", newline="\n", buffering=1 << 16)
+        self._dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+    def __call__(self, record: Record) -> None:
+        self._fh.write(self._dumps(record.as_dict()) + "\n")
+
+    def close(self) -> None:
+        self._fh.close()
+
+
+class MemorySink(list):
+    """Keeps records in a list, for tests and notebooks."""
+
+    def __call__(self, record: Record) -> None:
+        self.append(record)
+
+
+class LogError(Exception):
+    """An event log is missing or damaged; the message names the file and line."""
+
+
+def read_records(path: Path) -> Iterator[Record]:
+    """Read records back from an ``events.jsonl`` file.
+
+    Raises:
+        LogError: the file is missing, or a line is not a complete record.
+    """
+    try:
+        fh = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise LogError(f"{path}: cannot read the event log ({exc.strerror})") from None
+    with fh:
+        for number, line in enumerate(fh, 1):
+            try:
+                data = json.loads(line)
+                cls = REGISTRY[data.pop("kind")]
+                for key, value in data.items():
+                    if isinstance(value, list):
+                        data[key] = tuple(value)
+                yield cls(**data)
+            except (ValueError, KeyError, TypeError):
+                raise LogError(f"{path}:{number}: not a complete record (the log is truncated or damaged)") from None

@@ -1,0 +1,196 @@
+"""The world: one run's SimPy environment and the live state of every entity.
+
+:func:`build` turns a validated :class:`~coopsim.engine.schema.Scenario` into
+a :class:`World`. Each actor's staff is a SimPy ``Resource`` (messages queue
+for a free officer), each liaison post and asset pool is a ``Resource`` of its
+officers or units, and each location that holds goods is a ``Container``. The
+world owns the run's RNG streams, its knowledge state (who knew what, when,
+and from whom), its signals (named events that triggers wait for) and the
+record stream.
+
+Runtime entities read their settings through ``spec`` on every use, so a
+decision option's patch (:meth:`World.apply_patch`) retunes the rest of the
+run without rebuilding anything.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import simpy
+
+from .deciders import Decider, Situation
+from .loader import patch_scenario
+from .records import Record
+from .routing import Leg, find_path
+from .schema import Actor, Asset, Channel, Liaison, Marking, Scenario
+from .streams import Streams
+
+
+class RecordLimitReached(Exception):
+    """Raised inside the simulation when the run has written its record limit."""
+
+
+@dataclass
+class Staffed:
+    """An actor at runtime: its staff officers handle one message each at a time."""
+
+    spec: Actor
+    staff: simpy.Resource
+    rng: random.Random
+
+
+@dataclass
+class Link:
+    """A channel at runtime; ``gate`` limits messages in transit when it has a capacity."""
+
+    spec: Channel
+    rng: random.Random
+    gate: simpy.Resource | None
+
+
+@dataclass
+class Post:
+    """A liaison post at runtime: its officers carry one message each at a time."""
+
+    spec: Liaison
+    officers: simpy.Resource
+    rng: random.Random
+
+    def present(self, t: float) -> bool:
+        return not any(w.from_ <= t < w.until for w in self.spec.absent)
+
+
+@dataclass
+class Pool:
+    """An asset pool at runtime: its units are committed one trip at a time."""
+
+    spec: Asset
+    units: simpy.Resource
+    rng: random.Random
+
+
+@dataclass
+class World:
+    env: simpy.Environment
+    scenario: Scenario
+    streams: Streams
+    decider: Decider
+    sinks: list[Any]
+    record_limit: int
+    actors: dict[str, Staffed] = field(default_factory=dict)
+    links: dict[str, Link] = field(default_factory=dict)
+    posts: dict[str, Post] = field(default_factory=dict)
+    pools: dict[str, Pool] = field(default_factory=dict)
+    stocks: dict[str, simpy.Container] = field(default_factory=dict)
+    knowledge: dict[str, dict[str, tuple[float, str]]] = field(default_factory=dict)
+    first_known: dict[str, float] = field(default_factory=dict)
+    request_states: dict[str, str] = field(default_factory=dict)
+    released: set[int] = field(default_factory=set)
+    _signals: dict[str, simpy.Event] = field(default_factory=dict)
+    _seq: int = 0
+    _counters: dict[str, int] = field(default_factory=dict)
+    _link_cache: dict[tuple[str, str, Marking], Link | None] = field(default_factory=dict)
+    _path_cache: dict[tuple[str, str, str], tuple[Leg, ...]] = field(default_factory=dict)
+
+    # -- records ---------------------------------------------------------------------------
+    def emit(self, cls: type[Record], actor: str, *fields: Any) -> None:
+        """Create a record of ``cls`` now and stream it to every sink."""
+        record = cls(self.env.now, self._seq, actor, *fields)
+        self._seq += 1
+        for sink in self.sinks:
+            sink(record)
+        if self._seq >= self.record_limit:
+            raise RecordLimitReached(f"record limit of {self.record_limit:,} reached")
+
+    @property
+    def records_written(self) -> int:
+        return self._seq
+
+    def next_id(self, prefix: str) -> str:
+        """A run-unique id such as ``m17`` (messages) or ``trip4``."""
+        n = self._counters.get(prefix, 0) + 1
+        self._counters[prefix] = n
+        return f"{prefix}{n}"
+
+    # -- signals: named events that triggers wait for ---------------------------------------
+    def when(self, key: str) -> simpy.Event:
+        """The event for signal ``key``; already triggered if the signal was given."""
+        event = self._signals.get(key)
+        if event is None:
+            event = self._signals[key] = self.env.event()
+        return event
+
+    def signal(self, key: str) -> None:
+        event = self.when(key)
+        if not event.triggered:
+            event.succeed()
+
+    # -- settings that depend on the (possibly patched) scenario -----------------------------
+    def apply_patch(self, patch: dict[str, Any], written_at: tuple) -> None:
+        """Retune the rest of the run with ``patch`` (checked at load time)."""
+        self.scenario = patch_scenario(self.scenario, patch, self.scenario._document, written_at)
+        by = self.scenario.by_id
+        for table, section in ((self.actors, "actors"), (self.links, "channels"), (self.posts, "liaison"),
+                               (self.pools, "assets")):
+            for key, entity in table.items():
+                entity.spec = by[section][key]
+        self._link_cache.clear()
+        self._path_cache.clear()
+
+    def link_for(self, sender: str, recipient: str, marking: Marking) -> Link | None:
+        """The quickest channel joining two actors that is cleared for ``marking``."""
+        key = (sender, recipient, marking)
+        if key not in self._link_cache:
+            usable = [link for link in self.links.values()
+                      if set(link.spec.between) == {sender, recipient} and link.spec.max_marking.rank >= marking.rank]
+            self._link_cache[key] = min(usable, key=lambda link: link.spec.latency.mean, default=None)
+        return self._link_cache[key]
+
+    def post_for(self, sender: str, recipient: str) -> Post | None:
+        """A liaison post joining the two actors and staffed now, if any."""
+        for post in self.posts.values():
+            if {post.spec.from_, post.spec.at} == {sender, recipient} and post.present(self.env.now):
+                return post
+        return None
+
+    def path(self, pool: Pool, origin: str, destination: str) -> tuple[Leg, ...]:
+        key = (pool.spec.id, origin, destination)
+        if key not in self._path_cache:
+            self._path_cache[key] = find_path(self.scenario, pool.spec, origin, destination)
+        return self._path_cache[key]
+
+    def situation(self, owner: str) -> Situation:
+        """A read-only snapshot for a decider."""
+        return Situation(
+            t=self.env.now,
+            owner=owner,
+            knowledge=MappingProxyType({a: MappingProxyType(dict(k)) for a, k in self.knowledge.items()}),
+            requests=MappingProxyType(dict(self.request_states)),
+            assets=MappingProxyType({p: (pool.units.count, pool.units.capacity) for p, pool in self.pools.items()}),
+        )
+
+
+def build(scenario: Scenario, seed: int, decider: Decider, sinks: list[Any], record_limit: int | None = None) -> World:
+    """Create the world for one run: resources, containers and RNG streams (no processes yet)."""
+    env = simpy.Environment()
+    streams = Streams(seed)
+    world = World(env, scenario, streams, decider, sinks, record_limit or scenario.scenario.record_limit)
+    for a in scenario.actors:
+        world.actors[a.id] = Staffed(a, simpy.Resource(env, a.staff), streams(f"actor:{a.id}"))
+        world.knowledge[a.id] = {}
+    for c in scenario.channels:
+        gate = simpy.Resource(env, c.capacity) if c.capacity else None
+        world.links[c.id] = Link(c, streams(f"channel:{c.id}"), gate)
+    for lo in scenario.liaison:
+        world.posts[lo.id] = Post(lo, simpy.Resource(env, lo.count), streams(f"liaison:{lo.id}"))
+    for asset in scenario.assets:
+        slots = asset.count * int(asset.capacity) if asset.kind == "escort" else asset.count
+        world.pools[asset.id] = Pool(asset, simpy.Resource(env, max(1, slots)), streams(f"asset:{asset.id}"))
+    for loc in scenario.locations:
+        if not loc.supply:
+            world.stocks[loc.id] = simpy.Container(env, init=loc.stock)
+    return world

@@ -1,0 +1,1 @@
+"""Bundled scenarios, installed as ``coopsim.scenarios`` (see :mod:`coopsim.engine.catalog`)."""
