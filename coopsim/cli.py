@@ -1,0 +1,149 @@
+"""The ``coopsim`` command line: a thin layer over :mod:`coopsim.engine`.
+
+Each command parses its arguments, calls one API function and prints. Heavy
+imports happen inside the commands, so ``coopsim --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+class ProblemsError(click.ClickException):
+    """Bad input: one ``file:line:col: what (expected)`` line per problem, exit status 1."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+    def show(self, file=None) -> None:
+        for line in self.lines:
+            click.echo(line, err=True)
+
+
+def _problems(exc) -> ProblemsError:
+    return ProblemsError([str(p) for p in exc.problems])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="coopsim")
+def main() -> None:
+    """Simulate NATO–UN crisis-response coordination.
+
+    Scenarios are YAML files (or the names of bundled ones, see `coopsim
+    scenarios`). A run writes events.jsonl, metrics.json and manifest.json.
+
+    \b
+    Examples:
+      coopsim scenarios
+      coopsim run pakistan-earthquake-2005 --seed 7
+      coopsim validate my-exercise.yaml
+    """
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+def validate(files: tuple[str, ...]) -> None:
+    """Check scenario files, including every variant and decision patch.
+
+    Prints one line per problem as FILE:LINE:COL: what is wrong (what was
+    expected), and exits with status 1 if any file has problems.
+
+    \b
+    Example:
+      coopsim validate scenarios/somalia-wfp-escort-2008.yaml
+    """
+    from coopsim.engine import ScenarioError, load_scenario
+
+    bad: list[str] = []
+    for file in files:
+        try:
+            s = load_scenario(file)
+        except ScenarioError as exc:
+            bad += [str(p) for p in exc.problems]
+            continue
+        click.echo(f"ok  {file}: {s.scenario.name} ({len(s.actors)} actors, {len(s.injects)} injects, "
+                   f"{len(s.decision_points)} decision points, {len(s.variants)} variants)")
+    if bad:
+        raise ProblemsError(bad)
+
+
+@main.command()
+@click.argument("file")
+@click.option("--seed", type=int, help="Run seed (default: the scenario's own seed).")
+@click.option("--variant", help="Apply one of the scenario's variants (default: baseline).")
+@click.option("--out", type=click.Path(file_okay=False), help="Output directory (default: runs/NAME[-VARIANT]-sSEED).")
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
+              help="Override a setting, e.g. --set actors.nac.staff=3 (repeatable).")
+@click.option("--decisions", type=click.Path(dir_okay=False), help="YAML file of choices at decision points.")
+def run(file: str, seed: int | None, variant: str | None, out: str | None, overrides: tuple[str, ...],
+        decisions: str | None) -> None:
+    """Run a scenario once and print its summary.
+
+    FILE is a scenario file or the name of a bundled scenario. Decision
+    points take their default option unless --decisions names another.
+
+    \b
+    Examples:
+      coopsim run pakistan-earthquake-2005
+      coopsim run somalia-wfp-escort-2008 --seed 3 --variant no_liaison
+      coopsim run my.yaml --set channels.un_nato.latency=2d --out runs/slow
+      coopsim run my.yaml --decisions choices.yaml
+    """
+    from pathlib import Path
+
+    from coopsim.engine import ScenarioError, ScriptedDecider, load_scenario
+    from coopsim.engine import run as run_scenario
+    from coopsim.reports.summary import run_summary
+
+    try:
+        scenario = load_scenario(file, variant=variant, overrides=overrides)
+        decider = ScriptedDecider.from_file(decisions) if decisions else None
+        seed = scenario.scenario.seed if seed is None else seed
+        if out is None:
+            out = str(Path("runs") / f"{Path(file).stem}{'-' + variant if variant else ''}-s{seed}")
+        result = run_scenario(scenario, seed=seed, decider=decider, out=out)
+    except ScenarioError as exc:
+        raise _problems(exc) from None
+    click.echo(run_summary(result))
+    if result.outcome.status == "interrupted":
+        sys.exit(130)
+    if result.outcome.status != "completed":
+        sys.exit(2)
+
+
+@main.command()
+def scenarios() -> None:
+    """List the bundled scenarios; run one by name.
+
+    \b
+    Example:
+      coopsim scenarios
+      coopsim run pakistan-earthquake-2005
+    """
+    from coopsim.engine import bundled_scenarios
+
+    found = bundled_scenarios()
+    width = max((len(b.name) for b in found), default=0)
+    for b in found:
+        click.echo(f"{b.name:<{width}}  {b.title}")
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files, for YAML editors.
+
+    \b
+    Example (VS Code with the YAML extension):
+      coopsim schema > coopsim.schema.json
+      then start a scenario with:  # yaml-language-server: $schema=coopsim.schema.json
+    """
+    import json
+
+    from coopsim.engine import Scenario
+
+    doc = Scenario.model_json_schema(by_alias=True)
+    doc = {**doc, "$schema": "https://json-schema.org/draft/2020-12/schema", "title": "coopsim scenario"}
+    click.echo(json.dumps(doc, indent=2))

@@ -1,0 +1,45 @@
+"""The run summary: the few lines a user reads after ``coopsim run``.
+
+It names the scenario, variant and seed, says how the run ended and how many
+records it wrote, rates each objective, and says where the outputs went.
+"""
+
+from __future__ import annotations
+
+from coopsim.engine import RunResult
+from coopsim.engine.metric_names import METRICS, split_metric
+
+
+def format_value(metric: str, value: float | None) -> str:
+    """A metric value with its unit, e.g. ``61.0 h`` or ``87%``."""
+    if value is None:
+        return "not measured"
+    unit = METRICS[split_metric(metric)[0]].unit
+    if unit == "share":
+        return f"{value:.0%}"
+    if unit == "count":
+        return f"{value:,.0f}"
+    return f"{value:,.1f} {unit}"
+
+
+def run_summary(result: RunResult) -> str:
+    """Plain-text summary of one run."""
+    m = result.manifest
+    sc = m["scenario"]
+    lines = [
+        sc["name"],
+        f"  scenario  {sc['source']} (sha256 {sc['sha256'][:12]})",
+        f"  variant   {m['variant']}   seed {m['seed']}" + (f"   set {', '.join(m['overrides'])}" if m["overrides"] else ""),
+        f"  outcome   {m['outcome']['status']}: {m['outcome']['reason']}",
+        f"  records   {m['records']:,} in {m['wall_time_s']:.2f} s",
+    ]
+    objectives = result.metrics.objectives
+    if objectives:
+        lines.append("Objectives (HSEEP: P performed, S some challenges, M major challenges, U unable)")
+        width = max(len(o.name) for o in objectives)
+        for o in objectives:
+            lines.append(f"  {o.rating}  {o.name:<{width}}  {o.metric} = {format_value(o.metric, o.value)}"
+                         f" (target {format_value(o.metric, o.target)})")
+    if result.out_dir is not None:
+        lines.append(f"Outputs in {result.out_dir}/: events.jsonl, metrics.json, manifest.json")
+    return "\n".join(lines)
