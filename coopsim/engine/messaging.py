@@ -11,7 +11,9 @@ A message takes one of two paths:
   after ``resend_after``, up to ``max_attempts`` times.
 
 Either way it then queues for a free staff officer at the recipient, who takes
-the recipient's processing time to handle it. :func:`deliver` is a SimPy
+the recipient's processing time to handle it. A message an actor sends itself
+(a supply demand handled in-house) skips the channel but not the staff.
+:func:`deliver` is a SimPy
 generator: callers ``yield from`` it, and it returns the channel or post id
 used, or None if the message never arrived.
 """
@@ -33,6 +35,9 @@ def deliver(
     """Carry one message and have it handled; returns the channel/post id, or None."""
     env = w.env
     message = w.next_id("m")
+    if sender == recipient:  # an actor's own paperwork: no channel, but its staff still handle it
+        yield from handle(w, recipient, message, request)
+        return "internal"
     post = post or w.post_for(sender, recipient)
     sent_at = env.now
     if post is not None:

@@ -101,12 +101,17 @@ def share(w: World, sender: str, recipient: str, fact: Fact, post: Post | None =
     """Send ``fact`` from ``sender`` to ``recipient`` if it is releasable; the recipient learns it."""
     if lead is not None:
         yield w.env.timeout(lead.lead_time.sample(w.streams(f"agreement:{lead.id}")))
-    if fact.id in w.knowledge[recipient]:
+    # One copy in flight is enough: the originator's distribution, a liaison
+    # relay and a notification may all want to tell the same actor.
+    key = (fact.id, recipient)
+    if fact.id in w.knowledge[recipient] or key in w.in_flight:
         return
     reason = releasability(w, fact, recipient)
     if reason is not None:
         w.emit(FactWithheld, sender, fact.id, recipient, reason)
         return
+    w.in_flight.add(key)
     route = yield from deliver(w, sender, recipient, f"fact:{fact.id}", fact.marking, post=post)
+    w.in_flight.discard(key)
     if route is not None:
         learn(w, recipient, fact, sender, route)

@@ -90,6 +90,7 @@ class World:
     first_known: dict[str, float] = field(default_factory=dict)
     request_states: dict[str, str] = field(default_factory=dict)
     released: set[int] = field(default_factory=set)
+    in_flight: set[tuple[str, str]] = field(default_factory=set)
     _signals: dict[str, simpy.Event] = field(default_factory=dict)
     _seq: int = 0
     _counters: dict[str, int] = field(default_factory=dict)
