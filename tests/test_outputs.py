@@ -1,0 +1,73 @@
+"""Run outputs: byte-identical logs, the manifest, atomic run directories, reading logs back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from conftest import MINI
+
+from coopsim import __version__
+from coopsim.engine import load_scenario, run
+from coopsim.engine.sinks import LogError, read_records
+
+
+def _stochastic(d):
+    d["actors"][1]["processing"] = {"dist": "triangular", "low": "1h", "mode": "2h", "high": "6h"}
+    d["channels"][0].update(latency={"dist": "lognormal", "mean": "6h", "sd": "3h"}, loss=0.3)
+
+
+def test_same_scenario_and_seed_give_a_byte_identical_log(vary, tmp_path):
+    scenario = vary(_stochastic)
+    run(scenario, seed=11, out=tmp_path / "a")
+    run(scenario, seed=11, out=tmp_path / "b")
+    run(scenario, seed=12, out=tmp_path / "c")
+    a, b, c = ((tmp_path / x / "events.jsonl").read_bytes() for x in "abc")
+    assert a == b
+    assert a != c
+
+
+def test_manifest_and_metrics_say_what_ran(tmp_path):
+    scenario = load_scenario(MINI, variant="slow_channel", overrides=["actors.nac.approval=6h"])
+    result = run(scenario, seed=5, out=tmp_path / "run")
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest == result.manifest
+    assert manifest["scenario"]["sha256"] == hashlib.sha256(MINI.read_bytes()).hexdigest()
+    assert manifest["scenario"]["name"] == "Mini airlift"
+    assert (manifest["variant"], manifest["seed"], manifest["coopsim_version"]) == ("slow_channel", 5, __version__)
+    assert manifest["overrides"] == ["actors.nac.approval=6h"]
+    assert manifest["outcome"] == {"status": "completed", "reason": "reached the scenario end at t=240h", "end_time": 240.0}
+    lines = (tmp_path / "run" / "events.jsonl").read_text().splitlines()
+    assert manifest["records"] == len(lines)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    # slow channel: 24h each way instead of 6h; approval 6h instead of 12h
+    assert metrics["values"]["rfa_cycle_time"] == 61.0 + 18 - 6
+    assert [(o["id"], o["rating"]) for o in metrics["objectives"]] == [("obj_cycle", "S"), ("obj_fill", "P")]  # 73 h > 72 h target
+
+
+def test_rerunning_into_a_directory_replaces_it_atomically(vary, tmp_path):
+    out = tmp_path / "run"
+    run(vary(lambda d: None), out=out)
+    (out / "stale.txt").write_text("from before")
+    run(vary(lambda d: None), out=out)
+    assert sorted(p.name for p in out.iterdir()) == ["events.jsonl", "manifest.json", "metrics.json"]
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+def test_log_reads_back_as_the_same_records(vary, tmp_path):
+    result = run(vary(_stochastic), seed=2, out=tmp_path / "run", keep_records=True)
+    back = list(read_records(tmp_path / "run" / "events.jsonl"))
+    assert [r.as_dict() for r in back] == [r.as_dict() for r in result.records]
+
+
+def test_truncated_log_names_the_file_and_line(vary, tmp_path):
+    run(vary(lambda d: None), out=tmp_path / "run")
+    log = tmp_path / "run" / "events.jsonl"
+    text = log.read_text()
+    log.write_text(text[: len(text) - 30])
+    lines = text.count("\n")
+    with pytest.raises(LogError, match=rf"events.jsonl:{lines}: not a complete record"):
+        list(read_records(log))
+    with pytest.raises(LogError, match="cannot read the event log"):
+        list(read_records(tmp_path / "missing.jsonl"))
