@@ -104,14 +104,32 @@ def run(file: str, seed: int | None, variant: str | None, out: str | None, overr
         seed = scenario.scenario.seed if seed is None else seed
         if out is None:
             out = str(Path("runs") / f"{Path(file).stem}{'-' + variant if variant else ''}-s{seed}")
-        result = run_scenario(scenario, seed=seed, decider=decider, out=out)
+        result = run_scenario(scenario, seed=seed, decider=decider, out=out, progress=_progress_line())
     except ScenarioError as exc:
         raise _problems(exc) from None
+    finally:
+        _clear_progress()
     click.echo(run_summary(result))
     if result.outcome.status == "interrupted":
         sys.exit(130)
     if result.outcome.status != "completed":
         sys.exit(2)
+
+
+def _progress_line():
+    """A one-line progress display on a terminal; nothing when output is piped."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(t: float, duration: float, records: int) -> None:
+        click.echo(f"\r  t={t:,.0f}h of {duration:,.0f}h ({t / duration:.0%})  {records:,} records ", err=True, nl=False)
+
+    return show
+
+
+def _clear_progress() -> None:
+    if sys.stderr.isatty():
+        click.echo("\r" + " " * 70 + "\r", err=True, nl=False)
 
 
 @main.command()

@@ -71,3 +71,13 @@ def test_truncated_log_names_the_file_and_line(vary, tmp_path):
         list(read_records(log))
     with pytest.raises(LogError, match="cannot read the event log"):
         list(read_records(tmp_path / "missing.jsonl"))
+
+
+def test_progress_reports_do_not_change_the_log(vary, tmp_path):
+    ticks = []
+    scenario = vary(_stochastic)
+    run(scenario, seed=4, out=tmp_path / "quiet")
+    run(scenario, seed=4, out=tmp_path / "ticking", progress=lambda t, d, n: ticks.append((t, d, n)))
+    assert (tmp_path / "quiet" / "events.jsonl").read_bytes() == (tmp_path / "ticking" / "events.jsonl").read_bytes()
+    assert len(ticks) in (99, 100) and ticks[0][1] == 240.0
+    assert [n for _, _, n in ticks] == sorted(n for _, _, n in ticks)

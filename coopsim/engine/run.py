@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,15 +57,28 @@ class RunResult:
         return Outcome(o["status"], o["reason"], o["end_time"])
 
 
-def simulate(world: World) -> Outcome:
+Progress = Callable[[float, float, int], None]
+"""Called as ``progress(t, duration, records)`` a hundred times over a run."""
+
+
+def _ticker(world: World, progress: Progress, duration: float):
+    # Ticks only read the clock, so the records (and their order) are the same with or without them.
+    step = duration / 100
+    while True:
+        yield world.env.timeout(step)
+        progress(world.env.now, duration, world.records_written)
+
+
+def simulate(world: World, progress: Progress | None = None) -> Outcome:
     """Run the world's exercise to the scenario's end (or a stop)."""
     exercise.start(world)
     duration = world.scenario.scenario.duration
+    if progress is not None and duration > 0:
+        world.env.process(_ticker(world, progress, duration))
     try:
         world.env.run(until=duration)
     except RecordLimitReached as exc:
         reason = f"{exc} at t={world.env.now:.2f}h; raise scenario.record_limit if the scenario is meant to be this busy"
-        world.sinks = [s for s in world.sinks]
         world.record_limit = world.records_written + 2
         world.emit(RunStopped, "SIMCELL", reason)
         return Outcome("stopped", reason, world.env.now)
@@ -84,6 +98,7 @@ def run(
     out: str | Path | None = None,
     keep_records: bool = False,
     record_limit: int | None = None,
+    progress: Progress | None = None,
 ) -> RunResult:
     """Run ``scenario`` once.
 
@@ -94,6 +109,7 @@ def run(
         out: a directory to write the run into; None writes no files.
         keep_records: also return every record in memory (for tests and notebooks).
         record_limit: stop after this many records (default: the scenario's).
+        progress: called as ``progress(t, duration, records)`` as the run goes.
 
     Returns:
         A :class:`RunResult`. A run stopped by its record limit or by Ctrl-C
@@ -121,7 +137,7 @@ def run(
     world = build(scenario, seed, decider, sinks, record_limit)
     failure: BaseException | None = None
     try:
-        outcome = simulate(world)
+        outcome = simulate(world, progress)
     except Exception as exc:  # a bug or a decider's error: keep what was recorded, then re-raise
         failure = exc
         outcome = Outcome("failed", f"{type(exc).__name__}: {exc}", world.env.now)
