@@ -64,8 +64,10 @@ def validate(files: tuple[str, ...]) -> None:
         except ScenarioError as exc:
             bad += [str(p) for p in exc.problems]
             continue
-        click.echo(f"ok  {file}: {s.scenario.name} ({len(s.actors)} actors, {len(s.injects)} injects, "
-                   f"{len(s.decision_points)} decision points, {len(s.variants)} variants)")
+        click.echo(
+            f"ok  {file}: {s.scenario.name} ({len(s.actors)} actors, {len(s.injects)} injects, "
+            f"{len(s.decision_points)} decision points, {len(s.variants)} variants)"
+        )
     if bad:
         raise ProblemsError(bad)
 
@@ -75,11 +77,11 @@ def validate(files: tuple[str, ...]) -> None:
 @click.option("--seed", type=int, help="Run seed (default: the scenario's own seed).")
 @click.option("--variant", help="Apply one of the scenario's variants (default: baseline).")
 @click.option("--out", type=click.Path(file_okay=False), help="Output directory (default: runs/NAME[-VARIANT]-sSEED).")
-@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE",
-              help="Override a setting, e.g. --set actors.nac.staff=3 (repeatable).")
+@click.option(
+    "--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a setting, e.g. --set actors.nac.staff=3 (repeatable)."
+)
 @click.option("--decisions", type=click.Path(dir_okay=False), help="YAML file of choices at decision points.")
-def run(file: str, seed: int | None, variant: str | None, out: str | None, overrides: tuple[str, ...],
-        decisions: str | None) -> None:
+def run(file: str, seed: int | None, variant: str | None, out: str | None, overrides: tuple[str, ...], decisions: str | None) -> None:
     """Run a scenario once and print its summary.
 
     FILE is a scenario file or the name of a bundled scenario. Decision

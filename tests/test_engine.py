@@ -23,10 +23,15 @@ def test_mini_scenario_runs_the_whole_rfa_cycle(vary):
     ]
     # Two aircraft of 40 t fly together, the third load waits for the first to return.
     assert log(records, "trip_started", "delivery", "trip_ended") == [
-        (28.0, "trip_started", "shape"), (28.0, "trip_started", "shape"),
-        (41.0, "delivery", "shape"), (41.0, "delivery", "shape"),
-        (51.0, "trip_ended", "shape"), (51.0, "trip_ended", "shape"),
-        (51.0, "trip_started", "shape"), (64.0, "delivery", "shape"), (74.0, "trip_ended", "shape"),
+        (28.0, "trip_started", "shape"),
+        (28.0, "trip_started", "shape"),
+        (41.0, "delivery", "shape"),
+        (41.0, "delivery", "shape"),
+        (51.0, "trip_ended", "shape"),
+        (51.0, "trip_ended", "shape"),
+        (51.0, "trip_started", "shape"),
+        (64.0, "delivery", "shape"),
+        (74.0, "trip_ended", "shape"),
     ]
     assert [r.seq for r in records] == list(range(len(records)))
 
@@ -142,15 +147,17 @@ def test_liaison_officer_relays_what_the_host_learns(vary):
 def test_notification_arrangement_pushes_facts_after_its_lead_time(vary):
     def edit(d):
         d["facts"][0]["distribution"] = []
-        d["agreements"].append({"id": "notify", "kind": "notification", "parties": ["un_ocha", "NATO"],
-                                "classes": ["humanitarian"], "lead_time": "4h"})
+        d["agreements"].append(
+            {"id": "notify", "kind": "notification", "parties": ["un_ocha", "NATO"], "classes": ["humanitarian"], "lead_time": "4h"}
+        )
 
     records = records_of(vary(edit))
     sent = [(r.t, r.actor, r.to) for r in records if r.kind == "message_sent" and r.about == "fact:damage"]
     assert sent == [(6.0, "un_ocha", "eadrcc"), (6.0, "un_ocha", "shape")]
     # OCHA has no channel to the NAC in this scenario, and the log says so
     assert [(r.to, r.reason) for r in records if r.kind == "message_failed"] == [
-        ("nac", "no channel between un_ocha and nac cleared for unclassified")]
+        ("nac", "no channel between un_ocha and nac cleared for unclassified")
+    ]
 
 
 def test_rfa_without_last_resort_evidence_is_returned_and_reworked(vary):
@@ -168,18 +175,63 @@ def test_rfa_without_last_resort_evidence_is_returned_and_reworked(vary):
 
 
 def _sea(d, risk, escorts=None, policy="wait"):
-    d["locations"] += [{"id": "mombasa", "name": "Mombasa", "kind": "port", "supply": True},
-                       {"id": "mogadishu", "name": "Mogadishu", "kind": "port"}]
-    d["routes"].append({"id": "coast", "from": "mombasa", "to": "mogadishu", "mode": "sea", "time": "2d",
-                        "risk": risk, "escorted_risk": 0.0, "incident_delay": "5d"})
-    d["assets"] += [{"id": "wfp_ships", "name": "WFP charters", "owner": "un_ocha", "kind": "sealift", "mode": "sea",
-                     "count": 1, "capacity": 50, "base": "mombasa", "military": False}]
+    d["locations"] += [
+        {"id": "mombasa", "name": "Mombasa", "kind": "port", "supply": True},
+        {"id": "mogadishu", "name": "Mogadishu", "kind": "port"},
+    ]
+    d["routes"].append(
+        {
+            "id": "coast",
+            "from": "mombasa",
+            "to": "mogadishu",
+            "mode": "sea",
+            "time": "2d",
+            "risk": risk,
+            "escorted_risk": 0.0,
+            "incident_delay": "5d",
+        }
+    )
+    d["assets"] += [
+        {
+            "id": "wfp_ships",
+            "name": "WFP charters",
+            "owner": "un_ocha",
+            "kind": "sealift",
+            "mode": "sea",
+            "count": 1,
+            "capacity": 50,
+            "base": "mombasa",
+            "military": False,
+        }
+    ]
     if escorts:
-        d["assets"].append({"id": "frigates", "name": "NATO frigates", "owner": "shape", "kind": "escort", "mode": "sea",
-                            "count": 1, "capacity": 1, "base": "mombasa", "available_from": escorts})
-    d["requests"].append({"id": "food", "kind": "supply", "from": "un_ocha", "to": "un_ocha", "quantity": 100,
-                          "site": "mogadishu", "assets": ["wfp_ships"], "escorts": ["frigates"] if escorts else [],
-                          "escort_policy": policy, "at": "0h"})
+        d["assets"].append(
+            {
+                "id": "frigates",
+                "name": "NATO frigates",
+                "owner": "shape",
+                "kind": "escort",
+                "mode": "sea",
+                "count": 1,
+                "capacity": 1,
+                "base": "mombasa",
+                "available_from": escorts,
+            }
+        )
+    d["requests"].append(
+        {
+            "id": "food",
+            "kind": "supply",
+            "from": "un_ocha",
+            "to": "un_ocha",
+            "quantity": 100,
+            "site": "mogadishu",
+            "assets": ["wfp_ships"],
+            "escorts": ["frigates"] if escorts else [],
+            "escort_policy": policy,
+            "at": "0h",
+        }
+    )
     d["scenario"]["duration"] = "40d"
 
 
@@ -207,10 +259,31 @@ def test_sail_policy_goes_unescorted_when_no_escort_is_free(vary):
 
 def test_pickup_waits_for_stock(vary):
     def edit(d):
-        d["assets"].append({"id": "helos", "name": "Helicopters", "owner": "shape", "kind": "helicopter", "mode": "air",
-                            "count": 1, "capacity": 100, "base": "islamabad"})
-        d["requests"].append({"id": "distribute", "kind": "supply", "from": "shape", "to": "shape", "quantity": 60,
-                              "pickup": "islamabad", "site": "muzaffarabad", "assets": ["helos"], "at": "0h"})
+        d["assets"].append(
+            {
+                "id": "helos",
+                "name": "Helicopters",
+                "owner": "shape",
+                "kind": "helicopter",
+                "mode": "air",
+                "count": 1,
+                "capacity": 100,
+                "base": "islamabad",
+            }
+        )
+        d["requests"].append(
+            {
+                "id": "distribute",
+                "kind": "supply",
+                "from": "shape",
+                "to": "shape",
+                "quantity": 60,
+                "pickup": "islamabad",
+                "site": "muzaffarabad",
+                "assets": ["helos"],
+                "at": "0h",
+            }
+        )
 
     records = records_of(vary(edit))
     to_site = [(r.t, r.quantity) for r in records if r.kind == "delivery" and r.site == "muzaffarabad"]
@@ -229,8 +302,7 @@ def test_scripted_decision_patch_retunes_the_rest_of_the_run(vary):
 
 def test_contingency_inject_is_released_by_a_decision(vary):
     def edit(d):
-        d["injects"].append({"seq": 3, "contingency": True, "type": "event", "to": ["nac"],
-                             "description": "Aftershock closes the airport"})
+        d["injects"].append({"seq": 3, "contingency": True, "type": "event", "to": ["nac"], "description": "Aftershock closes the airport"})
         d["decision_points"][0]["options"][1]["action"] = {"release_inject": 3}
         del d["decision_points"][0]["options"][1]["patch"]
 
@@ -243,8 +315,14 @@ def test_contingency_inject_is_released_by_a_decision(vary):
 
 def test_inject_on_trigger(vary):
     def edit(d):
-        d["injects"].append({"seq": 3, "trigger": {"request": "airlift", "state": "completed", "delay": "2h"}, "to": ["nac"],
-                             "description": "Press asks about the airlift"})
+        d["injects"].append(
+            {
+                "seq": 3,
+                "trigger": {"request": "airlift", "state": "completed", "delay": "2h"},
+                "to": ["nac"],
+                "description": "Press asks about the airlift",
+            }
+        )
 
     records = records_of(vary(edit))
     assert [r.t for r in records if r.kind == "inject_released" and r.inject == 3] == [66.0]

@@ -25,12 +25,21 @@ def _mmc_scenario(seed: int, c: int, arrival_rate: float, mean_service_h: float,
     for seq in range(1, n + 1):
         t += rng.expovariate(arrival_rate)
         injects.append({"seq": seq, "time": f"{t:.6f}h", "to": ["cell"], "description": "report"})
-    return Scenario.model_validate({
-        "scenario": {"name": "M/M/c", "start": "2020-01-01T00:00:00Z", "duration": f"{t + 200:.0f}h"},
-        "actors": [{"id": "cell", "name": "Operations cell", "family": "UN", "staff": c,
-                    "processing": {"dist": "exponential", "mean": f"{mean_service_h}h"}}],
-        "injects": injects,
-    })
+    return Scenario.model_validate(
+        {
+            "scenario": {"name": "M/M/c", "start": "2020-01-01T00:00:00Z", "duration": f"{t + 200:.0f}h"},
+            "actors": [
+                {
+                    "id": "cell",
+                    "name": "Operations cell",
+                    "family": "UN",
+                    "staff": c,
+                    "processing": {"dist": "exponential", "mean": f"{mean_service_h}h"},
+                }
+            ],
+            "injects": injects,
+        }
+    )
 
 
 def test_staff_queue_matches_erlang_c():

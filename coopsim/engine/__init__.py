@@ -10,7 +10,7 @@ layer. Its public API, for the command line and for notebooks::
 """
 
 from .catalog import bundled_scenarios
-from .deciders import Decision, Decider, DefaultDecider, ScriptedDecider, Situation
+from .deciders import Decider, Decision, DefaultDecider, ScriptedDecider, Situation
 from .document import Problem, ScenarioError
 from .loader import apply_override, apply_variant, load_scenario, loads_scenario
 from .metrics import Metrics, ObjectiveRating
@@ -18,7 +18,22 @@ from .run import Outcome, RunResult, run
 from .schema import Scenario
 
 __all__ = [
-    "Decider", "Decision", "DefaultDecider", "Metrics", "ObjectiveRating", "Outcome", "Problem", "RunResult",
-    "Scenario", "ScenarioError", "ScriptedDecider", "Situation", "apply_override", "apply_variant",
-    "bundled_scenarios", "load_scenario", "loads_scenario", "run",
+    "Decider",
+    "Decision",
+    "DefaultDecider",
+    "Metrics",
+    "ObjectiveRating",
+    "Outcome",
+    "Problem",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "ScriptedDecider",
+    "Situation",
+    "apply_override",
+    "apply_variant",
+    "bundled_scenarios",
+    "load_scenario",
+    "loads_scenario",
+    "run",
 ]

@@ -80,10 +80,16 @@ class ScriptedDecider:
             script = _Script.model_validate({"decisions": dict(choices)})
         except ValidationError as exc:
             doc = source or Document("<decisions>", {"decisions": dict(choices)})
-            raise ScenarioError([
-                Problem(doc.position(tuple(p for p in e["loc"] if p not in ("str", "_Choice"))), e["msg"], "an option id, or {option, by, rationale}")
-                for e in exc.errors(include_url=False)
-            ]) from None
+            raise ScenarioError(
+                [
+                    Problem(
+                        doc.position(tuple(p for p in e["loc"] if p not in ("str", "_Choice"))),
+                        e["msg"],
+                        "an option id, or {option, by, rationale}",
+                    )
+                    for e in exc.errors(include_url=False)
+                ]
+            ) from None
         self.choices = {k: v if isinstance(v, _Choice) else _Choice(option=v) for k, v in script.decisions.items()}
         self.source = source
 
@@ -95,11 +101,15 @@ class ScriptedDecider:
         except OSError as exc:
             from .document import Position
 
-            raise ScenarioError([Problem(Position(str(path), 1, 1), f"cannot read the file: {exc.strerror}", "a decisions YAML file")]) from None
+            raise ScenarioError(
+                [Problem(Position(str(path), 1, 1), f"cannot read the file: {exc.strerror}", "a decisions YAML file")]
+            ) from None
         doc = parse_yaml(text, str(path))
         data = doc.data if isinstance(doc.data, dict) else {}
         if set(data) != {"decisions"} or not isinstance(data["decisions"], dict):
-            raise ScenarioError([Problem(doc.position(()), "a decisions file has one section, decisions:", "decisions: {point_id: option_id, ...}")])
+            raise ScenarioError(
+                [Problem(doc.position(()), "a decisions file has one section, decisions:", "decisions: {point_id: option_id, ...}")]
+            )
         return cls(data["decisions"], doc)
 
     def check(self, scenario: Scenario) -> None:
@@ -109,13 +119,23 @@ class ScriptedDecider:
         problems = []
         for point_id, choice in self.choices.items():
             if point_id not in points:
-                problems.append(Problem(doc.position(("decisions", point_id), key=True), f"no decision point {point_id!r} in the scenario",
-                                        "one of: " + (", ".join(points) or "none")))
+                problems.append(
+                    Problem(
+                        doc.position(("decisions", point_id), key=True),
+                        f"no decision point {point_id!r} in the scenario",
+                        "one of: " + (", ".join(points) or "none"),
+                    )
+                )
                 continue
             options = [o.id for o in points[point_id].options]
             if choice.option not in options:
-                problems.append(Problem(doc.position(("decisions", point_id)), f"{point_id} has no option {choice.option!r}",
-                                        "one of: " + ", ".join(options)))
+                problems.append(
+                    Problem(
+                        doc.position(("decisions", point_id)),
+                        f"{point_id} has no option {choice.option!r}",
+                        "one of: " + ", ".join(options),
+                    )
+                )
         if problems:
             raise ScenarioError(problems)
 

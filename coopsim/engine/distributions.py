@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
@@ -158,7 +158,7 @@ def _plain_duration_is_fixed(value: object) -> object:
 
 
 Distribution = Annotated[
-    Union[Fixed, Uniform, Triangular, Exponential, Lognormal, Normal],
+    Fixed | Uniform | Triangular | Exponential | Lognormal | Normal,
     Field(discriminator="dist"),
     BeforeValidator(_plain_duration_is_fixed),
 ]

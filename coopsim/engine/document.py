@@ -17,10 +17,7 @@ import yaml
 Path_ = tuple[Any, ...]
 """A path into the data: mapping keys and list indices, e.g. ``("actors", 2, "staff")``."""
 
-_SAFE_TAGS = {
-    "tag:yaml.org,2002:" + name
-    for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
-}
+_SAFE_TAGS = {"tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +131,7 @@ def _build(node: yaml.Node, path: Path_, doc: Document, problems: list[Problem],
             key = constructor.construct_object(key_node)
             key_pos = _mark(doc.source, key_node.start_mark)
             if key in out:
-                problems.append(
-                    Problem(key_pos, f"duplicate key {key!r}", f"each key once; first at line {doc.keys[path + (key,)].line}")
-                )
+                problems.append(Problem(key_pos, f"duplicate key {key!r}", f"each key once; first at line {doc.keys[path + (key,)].line}"))
                 continue
             doc.keys[path + (key,)] = key_pos
             out[key] = _build(value_node, path + (key,), doc, problems, constructor)

@@ -38,7 +38,7 @@ def start(w: World) -> None:
             env.process(_request_at(w, r.id, r.at))
     for inj in s.injects:
         env.process(_inject(w, inj.seq))
-    for i, dp in enumerate(s.decision_points):
+    for i in range(len(s.decision_points)):
         env.process(_decision(w, i))
 
 

@@ -86,8 +86,10 @@ def apply_variant(scenario: Scenario, name: str) -> Scenario:
     if name == "baseline" and "baseline" not in scenario.variants:
         return scenario
     if name not in scenario.variants:
-        known = ", ".join(["baseline", *scenario.variants]) 
-        raise ScenarioError([Problem(scenario._document.position(("variants",), key=True), f"no variant named {name!r}", f"one of: {known}")])
+        known = ", ".join(["baseline", *scenario.variants])
+        raise ScenarioError(
+            [Problem(scenario._document.position(("variants",), key=True), f"no variant named {name!r}", f"one of: {known}")]
+        )
     patched = patch_scenario(scenario, scenario.variants[name].patch, scenario._document, ("variants", name, "patch"))
     patched._variant = name
     return patched
@@ -140,6 +142,7 @@ def _order(p: Problem) -> tuple[int, int]:
 
 # -- step 2a: pydantic errors, translated -------------------------------------------------
 
+
 def _translate(doc: Document, exc: ValidationError) -> Iterable[Problem]:
     seen = set()
     for err in exc.errors(include_url=False):
@@ -148,8 +151,11 @@ def _translate(doc: Document, exc: ValidationError) -> Iterable[Problem]:
         if kind == "extra_forbidden":
             key = path[-1]
             allowed = _allowed_keys(doc.data, path[:-1])
-            problem = Problem(doc.position(path, key=True), f"unknown key {key!r} in {_where(doc.data, path[:-1])}",
-                              f"one of: {', '.join(allowed)}" if allowed else "no other keys")
+            problem = Problem(
+                doc.position(path, key=True),
+                f"unknown key {key!r} in {_where(doc.data, path[:-1])}",
+                f"one of: {', '.join(allowed)}" if allowed else "no other keys",
+            )
         elif kind == "missing":
             problem = Problem(doc.position(path[:-1]), f"{_where(doc.data, path)} is missing", "a value for this required key")
         else:
@@ -270,6 +276,7 @@ def _where(data: Any, path: Path_) -> str:
 
 # -- step 2b: cross-references ------------------------------------------------------------
 
+
 def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
     def at(*path: Any) -> Position:
         return doc.position(path)
@@ -279,24 +286,36 @@ def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
         for i, item in enumerate(getattr(s, section)):
             value = getattr(item, key) if key != "route" else item.key
             if value in first:
-                yield Problem(at(section, i, "id" if key == "route" else key), f"duplicate {section[:-1] if section.endswith('s') else section} id {value!r}",
-                              f"each id once; first at line {at(section, first[value]).line}")
+                yield Problem(
+                    at(section, i, "id" if key == "route" else key),
+                    f"duplicate {section[:-1] if section.endswith('s') else section} id {value!r}",
+                    f"each id once; first at line {at(section, first[value]).line}",
+                )
             else:
                 first[value] = i
 
-    for section in ("actors", "locations", "channels", "agreements", "liaison", "assets", "facts",
-                    "requests", "decision_points", "objectives"):
+    for section in (
+        "actors",
+        "locations",
+        "channels",
+        "agreements",
+        "liaison",
+        "assets",
+        "facts",
+        "requests",
+        "decision_points",
+        "objectives",
+    ):
         yield from ids(section)
     yield from ids("routes", "route")
     yield from ids("injects", "seq")
 
     by = s.by_id
-    actors, locations, assets = by["actors"], by["locations"], by["assets"]
+    actors, locations = by["actors"], by["locations"]
 
     def ref(kind: str, table: dict, value: Any, *path: Any) -> Iterable[Problem]:
         if value is not None and value not in table:
-            yield Problem(at(*path), f"{_where(doc.data, path)} names {kind} {value!r}, which does not exist",
-                          _known(table, kind))
+            yield Problem(at(*path), f"{_where(doc.data, path)} names {kind} {value!r}, which does not exist", _known(table, kind))
 
     def actor(value: Any, *path: Any) -> Iterable[Problem]:
         return ref("actor", actors, value, *path)
@@ -313,8 +332,11 @@ def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
     for i, a in enumerate(s.agreements):
         for j, party in enumerate(a.parties):
             if party not in actors and party not in families:
-                yield Problem(at("agreements", i, "parties", j), f"party {party!r} is neither an org family nor an actor",
-                              f"one of {', '.join(sorted(families))} or an actor id")
+                yield Problem(
+                    at("agreements", i, "parties", j),
+                    f"party {party!r} is neither an org family nor an actor",
+                    f"one of {', '.join(sorted(families))} or an actor id",
+                )
     for i, lo in enumerate(s.liaison):
         yield from actor(lo.from_, "liaison", i, "from")
         yield from actor(lo.at, "liaison", i, "at")
@@ -344,15 +366,21 @@ def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
         yield from _check_trigger(s, doc, dp.trigger, ("decision_points", i, "trigger"), ref, actor)
         options = [o.id for o in dp.options]
         if dp.default not in options:
-            yield Problem(at("decision_points", i, "default"), f"default {dp.default!r} is not one of the options of {dp.id}",
-                          f"one of: {', '.join(options)}")
+            yield Problem(
+                at("decision_points", i, "default"),
+                f"default {dp.default!r} is not one of the options of {dp.id}",
+                f"one of: {', '.join(options)}",
+            )
         for j, o in enumerate(dp.options):
             base = ("decision_points", i, "options", j, "action")
             if o.action is None:
                 continue
             if o.action.release_inject is not None and o.action.release_inject not in by["injects"]:
-                yield Problem(at(*base, "release_inject"), f"option {o.id} releases inject {o.action.release_inject}, which does not exist",
-                              _known(by["injects"], "inject"))
+                yield Problem(
+                    at(*base, "release_inject"),
+                    f"option {o.id} releases inject {o.action.release_inject}, which does not exist",
+                    _known(by["injects"], "inject"),
+                )
             yield from ref("request", by["requests"], o.action.submit_request, *base, "submit_request")
             if o.action.share_fact:
                 yield from ref("fact", by["facts"], o.action.share_fact.fact, *base, "share_fact", "fact")
@@ -366,8 +394,11 @@ def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
             ordered = t.P <= t.S <= t.M if lower.better == "lower" else t.P >= t.S >= t.M
             if not ordered:
                 sign = "<=" if lower.better == "lower" else ">="
-                yield Problem(at("objectives", i, "thresholds"), f"thresholds of {obj.id} are out of order for a metric where {lower.better} is better",
-                              f"P {sign} S {sign} M")
+                yield Problem(
+                    at("objectives", i, "thresholds"),
+                    f"thresholds of {obj.id} are out of order for a metric where {lower.better} is better",
+                    f"P {sign} S {sign} M",
+                )
 
 
 def _check_request(s: Scenario, doc: Document, i: int, r, ref, actor) -> Iterable[Problem]:
@@ -415,11 +446,15 @@ def _check_trigger(s: Scenario, doc: Document, t, path: Path_, ref, actor) -> It
     yield from actor(t.known_by, *path, "known_by")
     yield from ref("decision point", by["decision_points"], t.decision, *path, "decision")
     if t.inject is not None and t.inject not in by["injects"]:
-        yield Problem(doc.position(path + ("inject",)), f"trigger names inject {t.inject}, which does not exist", _known(by["injects"], "inject"))
+        yield Problem(
+            doc.position(path + ("inject",)), f"trigger names inject {t.inject}, which does not exist", _known(by["injects"], "inject")
+        )
     if t.decision in by["decision_points"] and t.option is not None:
         options = [o.id for o in by["decision_points"][t.decision].options]
         if t.option not in options:
-            yield Problem(doc.position(path + ("option",)), f"decision {t.decision} has no option {t.option!r}", f"one of: {', '.join(options)}")
+            yield Problem(
+                doc.position(path + ("option",)), f"decision {t.decision} has no option {t.option!r}", f"one of: {', '.join(options)}"
+            )
 
 
 def _check_metric(s: Scenario, doc: Document, name: str, path: Path_) -> Iterable[Problem]:
@@ -430,15 +465,23 @@ def _check_metric(s: Scenario, doc: Document, name: str, path: Path_) -> Iterabl
         return
     limit = 2 if base == "info_latency" else (1 if spec.subject else 0)
     if len(subject) > limit:
-        yield Problem(doc.position(path), f"metric {name!r} has too many parts", f"{base}" + (f".<{spec.subject[:-1]} id>" if limit else ""))
+        yield Problem(
+            doc.position(path), f"metric {name!r} has too many parts", f"{base}" + (f".<{spec.subject[:-1]} id>" if limit else "")
+        )
         return
     if subject:
         table = s.by_id[spec.subject]
         key: Any = int(subject[0]) if spec.subject == "injects" and subject[0].isdigit() else subject[0]
         if key not in table:
-            yield Problem(doc.position(path), f"metric {name!r} names {spec.subject[:-1]} {subject[0]!r}, which does not exist", _known(table, spec.subject[:-1]))
+            yield Problem(
+                doc.position(path),
+                f"metric {name!r} names {spec.subject[:-1]} {subject[0]!r}, which does not exist",
+                _known(table, spec.subject[:-1]),
+            )
         if len(subject) == 2 and subject[1] not in s.by_id["actors"]:
-            yield Problem(doc.position(path), f"metric {name!r} names actor {subject[1]!r}, which does not exist", _known(s.by_id["actors"], "actor"))
+            yield Problem(
+                doc.position(path), f"metric {name!r} names actor {subject[1]!r}, which does not exist", _known(s.by_id["actors"], "actor")
+            )
 
 
 def _known(table: dict, kind: str) -> str:
@@ -482,12 +525,16 @@ def _runtime_patch_problems(before: Scenario, after: Scenario, pos: Position, op
     """A patch applied mid-run may retune entities but not add, remove or resize them."""
     for section, table in before.by_id.items():
         if set(table) != set(after.by_id[section]):
-            yield Problem(pos, f"option {option} adds or removes {section} mid-run",
-                          "a decision patch changes settings of existing entities; use a variant for structure")
+            yield Problem(
+                pos,
+                f"option {option} adds or removes {section} mid-run",
+                "a decision patch changes settings of existing entities; use a variant for structure",
+            )
             continue
         for key, entity in table.items():
             new = after.by_id[section][key]
             for field in _FIXED_AT_START:
                 if getattr(entity, field, None) != getattr(new, field, None):
-                    yield Problem(pos, f"option {option} changes {section}.{key}.{field}, which is fixed when a run starts",
-                                  "a variant, or an action")
+                    yield Problem(
+                        pos, f"option {option} changes {section}.{key}.{field}, which is fixed when a run starts", "a variant, or an action"
+                    )

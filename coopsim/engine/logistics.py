@@ -47,8 +47,7 @@ class Job:
 
 def fulfil(w: World, request: Request, owner: str) -> Generator[Any, Any, None]:
     """Carry all of ``request``'s cargo; returns when the last tonne is delivered."""
-    job = Job(request, request.quantity, w.env.event(), owner=owner,
-              pools=[w.pools[a] for a in request.assets])
+    job = Job(request, request.quantity, w.env.event(), owner=owner, pools=[w.pools[a] for a in request.assets])
     _dispatch_all(w, job)
     yield job.done
 
@@ -113,8 +112,9 @@ def _trip(w: World, job: Job, pool: Pool, unit: simpy.Resource, load: float) -> 
     w.emit(TripEnded, spec.owner, spec.id, trip, env.now - started)
 
 
-def _travel(w: World, pool: Pool, legs: tuple[Leg, ...], job: Job | None = None, trip: str = "",
-            load: float = 0.0) -> Generator[Any, Any, Leg | None]:
+def _travel(
+    w: World, pool: Pool, legs: tuple[Leg, ...], job: Job | None = None, trip: str = "", load: float = 0.0
+) -> Generator[Any, Any, Leg | None]:
     """Travel ``legs``; with a ``job`` the unit is loaded and risks incidents. Returns the leg of an incident."""
     env = w.env
     for leg in legs:

@@ -29,7 +29,12 @@ from .world import Post, World
 
 
 def deliver(
-    w: World, sender: str, recipient: str, about: str, marking: Marking, request: str | None = None,
+    w: World,
+    sender: str,
+    recipient: str,
+    about: str,
+    marking: Marking,
+    request: str | None = None,
     post: Post | None = None,
 ) -> Generator[Any, Any, str | None]:
     """Carry one message and have it handled; returns the channel/post id, or None."""
@@ -50,8 +55,15 @@ def deliver(
     else:
         link = w.link_for(sender, recipient, marking)
         if link is None:
-            w.emit(MessageFailed, sender, message, recipient, None,
-                   f"no channel between {sender} and {recipient} cleared for {marking.value}", request)
+            w.emit(
+                MessageFailed,
+                sender,
+                message,
+                recipient,
+                None,
+                f"no channel between {sender} and {recipient} cleared for {marking.value}",
+                request,
+            )
             return None
         spec = link.spec
         route = spec.id
@@ -67,8 +79,7 @@ def deliver(
             if spec.loss and link.rng.random() < spec.loss:
                 w.emit(MessageLost, sender, message, route, attempt)
                 if attempt >= spec.max_attempts:
-                    w.emit(MessageFailed, sender, message, recipient, route,
-                           f"lost {attempt} times on {route}; given up", request)
+                    w.emit(MessageFailed, sender, message, recipient, route, f"lost {attempt} times on {route}; given up", request)
                     return None
                 attempt += 1
                 yield env.timeout(spec.resend_after)

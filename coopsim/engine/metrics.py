@@ -113,11 +113,20 @@ class Measurer:
         self.incidents: dict[str, int] = defaultdict(int)
         self.decisions: list[dict[str, Any]] = []
         self._dispatch = {
-            "message_sent": self._sent, "message_lost": self._lost, "message_failed": self._failed,
-            "message_delivered": self._delivered, "message_handled": self._handled,
-            "fact_learned": self._learned, "fact_withheld": self._withheld, "request_state": self._request,
-            "trip_started": self._trip_started, "trip_ended": self._trip_ended, "delivery": self._delivery,
-            "inject_acknowledged": self._ack, "incident": self._incident, "decision_taken": self._decision,
+            "message_sent": self._sent,
+            "message_lost": self._lost,
+            "message_failed": self._failed,
+            "message_delivered": self._delivered,
+            "message_handled": self._handled,
+            "fact_learned": self._learned,
+            "fact_withheld": self._withheld,
+            "request_state": self._request,
+            "trip_started": self._trip_started,
+            "trip_ended": self._trip_ended,
+            "delivery": self._delivery,
+            "inject_acknowledged": self._ack,
+            "incident": self._incident,
+            "decision_taken": self._decision,
         }
 
     def __call__(self, record: Record) -> None:
@@ -221,9 +230,12 @@ class Measurer:
             for part in PARTS:
                 values[f"rfa_{part}.{spec.id}"] = st.parts[part] if cycle is not None else None
             req_detail[spec.id] = {
-                "kind": spec.kind, "state": st.state if st else "not submitted",
-                "submitted": st.submitted if st else None, "completed": st.completed if st else None,
-                "cycle_time": cycle, "parts": dict(st.parts) if st and cycle is not None else None,
+                "kind": spec.kind,
+                "state": st.state if st else "not submitted",
+                "submitted": st.submitted if st else None,
+                "completed": st.completed if st else None,
+                "cycle_time": cycle,
+                "parts": dict(st.parts) if st and cycle is not None else None,
             }
         values["rfa_cycle_time"] = _mean([st.completed - st.submitted for st in completed])
         for part in PARTS:
@@ -263,8 +275,12 @@ class Measurer:
             values[f"time_to_first_delivery.{loc.id}"] = site.first_delivery
             values[f"fill_rate.{loc.id}"] = fill
             values[f"unmet_demand.{loc.id}"] = site.area
-            site_detail[loc.id] = {"demand": site.demand, "delivered": site.delivered,
-                                   "first_delivery": site.first_delivery, "unmet_tonne_hours": site.area}
+            site_detail[loc.id] = {
+                "demand": site.demand,
+                "delivered": site.delivered,
+                "first_delivery": site.first_delivery,
+                "unmet_tonne_hours": site.area,
+            }
         with_demand = [v for v in site_detail.values() if v["demand"] > 0]
         values["time_to_first_delivery"] = _mean([v["first_delivery"] for v in with_demand if v["first_delivery"] is not None])
         demand = sum(v["demand"] for v in with_demand)
@@ -272,7 +288,7 @@ class Measurer:
         values["unmet_demand"] = sum(v["unmet_tonne_hours"] for v in with_demand) if with_demand else None
         detail["sites"] = site_detail
 
-        for trip, (asset, started) in self.trips_open.items():
+        for asset, started in self.trips_open.values():
             self.busy[asset] += end - started
         asset_detail, busy_total, avail_total = {}, 0.0, 0.0
         for a in s.assets:
@@ -295,8 +311,10 @@ class Measurer:
         values["messages_sent"] = float(sum(self.sent.values()))
         values["messages_lost"] = float(sum(self.lost.values()))
         values["messages_withheld"] = float(len(self.withheld))
-        detail["channels"] = {ch: {"sent": self.sent.get(ch, 0), "lost": self.lost.get(ch, 0), "failed": self.failed.get(ch, 0)}
-                              for ch in sorted(set(self.sent) | set(self.failed))}
+        detail["channels"] = {
+            ch: {"sent": self.sent.get(ch, 0), "lost": self.lost.get(ch, 0), "failed": self.failed.get(ch, 0)}
+            for ch in sorted(set(self.sent) | set(self.failed))
+        }
         detail["withheld"] = self.withheld
         for r in s.routes:
             values[f"incidents.{r.key}"] = float(self.incidents.get(r.key, 0))
@@ -304,8 +322,7 @@ class Measurer:
         detail["decisions"] = self.decisions
 
         ratings = tuple(
-            ObjectiveRating(o.id, o.name, o.metric, o.target, values.get(o.metric), rate(o, values.get(o.metric)))
-            for o in s.objectives
+            ObjectiveRating(o.id, o.name, o.metric, o.target, values.get(o.metric), rate(o, values.get(o.metric))) for o in s.objectives
         )
         return Metrics(values, ratings, detail)
 

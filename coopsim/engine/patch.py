@@ -77,7 +77,7 @@ def apply_located_patch(doc: Document, patch: dict[str, Any], patch_doc: Documen
         for table_from, table_to in ((patch_doc.values, result.values), (patch_doc.keys, result.keys)):
             for p, pos in table_from.items():
                 if p[: len(written_at)] == written_at:
-                    table_to[target + p[len(written_at):]] = pos
+                    table_to[target + p[len(written_at) :]] = pos
         result.values.setdefault(target, patch_doc.position(written_at))
     return result
 

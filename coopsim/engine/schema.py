@@ -49,7 +49,7 @@ checks (ids that must exist, routes that must connect) live in
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
@@ -73,7 +73,7 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, validate_default=True)
 
 
-class Family(str, Enum):
+class Family(StrEnum):
     """The organisation family an actor belongs to; releasability is decided per family."""
 
     NATO = "NATO"
@@ -84,7 +84,7 @@ class Family(str, Enum):
     NGO = "NGO"
 
 
-class Marking(str, Enum):
+class Marking(StrEnum):
     """Security markings, lowest first. A fact never travels on a channel cleared lower."""
 
     public = "public"
@@ -98,13 +98,13 @@ class Marking(str, Enum):
         return list(Marking).index(self)
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     air = "air"
     sea = "sea"
     road = "road"
 
 
-class RequestState(str, Enum):
+class RequestState(StrEnum):
     """The RFA lifecycle, in the order a request normally goes through it."""
 
     submitted = "submitted"
@@ -453,8 +453,18 @@ class Scenario(Model):
     @cached_property
     def by_id(self) -> dict[str, dict[str, Any]]:
         """Entities by section and id, e.g. ``by_id["actors"]["un_ocha"]``."""
-        sections = ("actors", "locations", "channels", "agreements", "liaison", "assets", "facts",
-                    "requests", "decision_points", "objectives")
+        sections = (
+            "actors",
+            "locations",
+            "channels",
+            "agreements",
+            "liaison",
+            "assets",
+            "facts",
+            "requests",
+            "decision_points",
+            "objectives",
+        )
         table = {name: {e.id: e for e in getattr(self, name)} for name in sections}
         table["routes"] = {r.key: r for r in self.routes}
         table["injects"] = {i.seq: i for i in self.injects}

@@ -96,8 +96,9 @@ def _notified(w: World, ag: Agreement, family: str) -> list[str]:
     return out
 
 
-def share(w: World, sender: str, recipient: str, fact: Fact, post: Post | None = None,
-          lead: Agreement | None = None) -> Generator[Any, Any, None]:
+def share(
+    w: World, sender: str, recipient: str, fact: Fact, post: Post | None = None, lead: Agreement | None = None
+) -> Generator[Any, Any, None]:
     """Send ``fact`` from ``sender`` to ``recipient`` if it is releasable; the recipient learns it."""
     if lead is not None:
         yield w.env.timeout(lead.lead_time.sample(w.streams(f"agreement:{lead.id}")))

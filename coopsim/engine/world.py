@@ -135,8 +135,7 @@ class World:
         """Retune the rest of the run with ``patch`` (checked at load time)."""
         self.scenario = patch_scenario(self.scenario, patch, self.scenario._document, written_at)
         by = self.scenario.by_id
-        for table, section in ((self.actors, "actors"), (self.links, "channels"), (self.posts, "liaison"),
-                               (self.pools, "assets")):
+        for table, section in ((self.actors, "actors"), (self.links, "channels"), (self.posts, "liaison"), (self.pools, "assets")):
             for key, entity in table.items():
                 entity.spec = by[section][key]
         self._link_cache.clear()
@@ -146,8 +145,11 @@ class World:
         """The quickest channel joining two actors that is cleared for ``marking``."""
         key = (sender, recipient, marking)
         if key not in self._link_cache:
-            usable = [link for link in self.links.values()
-                      if set(link.spec.between) == {sender, recipient} and link.spec.max_marking.rank >= marking.rank]
+            usable = [
+                link
+                for link in self.links.values()
+                if set(link.spec.between) == {sender, recipient} and link.spec.max_marking.rank >= marking.rank
+            ]
             self._link_cache[key] = min(usable, key=lambda link: link.spec.latency.mean, default=None)
         return self._link_cache[key]
 

@@ -38,8 +38,10 @@ def run_summary(result: RunResult) -> str:
         lines.append("Objectives (HSEEP: P performed, S some challenges, M major challenges, U unable)")
         width = max(len(o.name) for o in objectives)
         for o in objectives:
-            lines.append(f"  {o.rating}  {o.name:<{width}}  {o.metric} = {format_value(o.metric, o.value)}"
-                         f" (target {format_value(o.metric, o.target)})")
+            lines.append(
+                f"  {o.rating}  {o.name:<{width}}  {o.metric} = {format_value(o.metric, o.value)}"
+                f" (target {format_value(o.metric, o.target)})"
+            )
     if result.out_dir is not None:
         lines.append(f"Outputs in {result.out_dir}/: events.jsonl, metrics.json, manifest.json")
     return "\n".join(lines)
