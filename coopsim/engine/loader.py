@@ -222,7 +222,7 @@ def _allowed_keys(data: Any, path: Path_) -> list[str]:
         if model is None:
             return []
     if isinstance(model, type) and issubclass(model, BaseModel):
-        return [f.alias or name for name, f in model.model_fields.items() if name != "dist" or not f.is_required()]
+        return [f.alias or name for name, f in model.model_fields.items()]
     return []
 
 
@@ -250,7 +250,7 @@ def _model_in(annotation: Any, node: Any) -> Any:
             if found is None:
                 continue
             dist = getattr(found, "model_fields", {}).get("dist")
-            if dist is None or (isinstance(node, dict) and node.get("dist") == dist.default):
+            if dist is None or (isinstance(node, dict) and node.get("dist") in typing.get_args(dist.annotation)):
                 return found
         return None
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
