@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
+from .messaging import staff_time
 from .records import DecisionTaken, InjectAcknowledged, InjectReleased
 from .requests import submit
 from .schema import Inject, Trigger
@@ -93,14 +94,8 @@ def release(w: World, seq: int) -> None:
 
 
 def _acknowledge(w: World, inj: Inject, actor: str) -> Generator[Any, Any, None]:
-    env = w.env
-    staffed = w.actors[actor]
-    released = env.now
-    with staffed.staff.request() as officer:
-        yield officer
-        started = env.now
-        yield env.timeout(staffed.spec.processing.sample(staffed.rng))
-    w.emit(InjectAcknowledged, actor, inj.seq, started - released, env.now - started, env.now - released)
+    wait, service = yield from staff_time(w, actor)
+    w.emit(InjectAcknowledged, actor, inj.seq, wait, service, wait + service)
     if inj.fact is not None:
         learn(w, actor, w.scenario.by_id["facts"][inj.fact], inj.from_, f"inject:{inj.seq}")
     if inj.request is not None:

@@ -30,7 +30,7 @@ from .document import Document, Path_, Position, Problem, ScenarioError, parse_y
 from .metric_names import METRICS, split_metric
 from .patch import apply_located_patch
 from .routing import find_path
-from .schema import Family, Scenario
+from .schema import ID_SECTIONS, Family, Scenario
 
 CONTROLLER = "SIMCELL"
 """The sender of injects that come from exercise control rather than an actor."""
@@ -294,18 +294,7 @@ def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
             else:
                 first[value] = i
 
-    for section in (
-        "actors",
-        "locations",
-        "channels",
-        "agreements",
-        "liaison",
-        "assets",
-        "facts",
-        "requests",
-        "decision_points",
-        "objectives",
-    ):
+    for section in ID_SECTIONS:
         yield from ids(section)
     yield from ids("routes", "route")
     yield from ids("injects", "seq")

@@ -91,7 +91,13 @@ def deliver(
 
 
 def handle(w: World, actor: str, message: str, request: str | None) -> Generator[Any, Any, None]:
-    """Wait for a free staff officer at ``actor``, then take the processing time."""
+    """Have ``actor``'s staff handle a message."""
+    wait, service = yield from staff_time(w, actor)
+    w.emit(MessageHandled, actor, message, wait, service, request)
+
+
+def staff_time(w: World, actor: str) -> Generator[Any, Any, tuple[float, float]]:
+    """Wait for a free staff officer at ``actor``, then take the processing time; returns (wait, service)."""
     env = w.env
     staffed = w.actors[actor]
     arrived = env.now
@@ -99,4 +105,4 @@ def handle(w: World, actor: str, message: str, request: str | None) -> Generator
         yield officer
         started = env.now
         yield env.timeout(staffed.spec.processing.sample(staffed.rng))
-    w.emit(MessageHandled, actor, message, started - arrived, env.now - started, request)
+    return started - arrived, env.now - started

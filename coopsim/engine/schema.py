@@ -406,6 +406,10 @@ class Variant(Model):
     patch: dict[str, Any] = Field(default_factory=dict)
 
 
+ID_SECTIONS = ("actors", "locations", "channels", "agreements", "liaison", "assets", "facts", "requests", "decision_points", "objectives")
+"""The sections whose entities are named by ``id`` (routes have a derived key, injects a ``seq``)."""
+
+
 class Scenario(Model):
     """A whole scenario. Build one with :func:`coopsim.engine.load_scenario`."""
 
@@ -453,19 +457,7 @@ class Scenario(Model):
     @cached_property
     def by_id(self) -> dict[str, dict[str, Any]]:
         """Entities by section and id, e.g. ``by_id["actors"]["un_ocha"]``."""
-        sections = (
-            "actors",
-            "locations",
-            "channels",
-            "agreements",
-            "liaison",
-            "assets",
-            "facts",
-            "requests",
-            "decision_points",
-            "objectives",
-        )
-        table = {name: {e.id: e for e in getattr(self, name)} for name in sections}
+        table = {name: {e.id: e for e in getattr(self, name)} for name in ID_SECTIONS}
         table["routes"] = {r.key: r for r in self.routes}
         table["injects"] = {i.seq: i for i in self.injects}
         return table
