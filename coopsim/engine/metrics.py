@@ -106,7 +106,7 @@ class Measurer:
         self.sent: dict[str, int] = defaultdict(int)
         self.lost: dict[str, int] = defaultdict(int)
         self.failed: dict[str, int] = defaultdict(int)
-        self.withheld: list[dict[str, Any]] = []
+        self.withheld: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.busy: dict[str, float] = defaultdict(float)
         self.trips_open: dict[str, tuple[str, float]] = {}
         self.acks: dict[int, list[float]] = defaultdict(list)
@@ -165,7 +165,10 @@ class Measurer:
         self.learned[r.fact][r.actor] = r.latency
 
     def _withheld(self, r) -> None:
-        self.withheld.append({"t": r.t, "from": r.actor, "fact": r.fact, "to": r.to, "reason": r.reason})
+        # Keyed by (fact, from, to) so a long run keeps one entry per pair, not per attempt.
+        entry = self.withheld.setdefault((r.fact, r.actor, r.to), {"first": r.t, "fact": r.fact, "from": r.actor, "to": r.to, "count": 0})
+        entry["count"] += 1
+        entry["reason"] = r.reason
 
     def _request(self, r) -> None:
         state = self.requests[r.request]
@@ -310,12 +313,12 @@ class Measurer:
             values[f"messages_lost.{c.id}"] = float(self.lost.get(c.id, 0))
         values["messages_sent"] = float(sum(self.sent.values()))
         values["messages_lost"] = float(sum(self.lost.values()))
-        values["messages_withheld"] = float(len(self.withheld))
+        values["messages_withheld"] = float(sum(e["count"] for e in self.withheld.values()))
         detail["channels"] = {
             ch: {"sent": self.sent.get(ch, 0), "lost": self.lost.get(ch, 0), "failed": self.failed.get(ch, 0)}
             for ch in sorted(set(self.sent) | set(self.failed))
         }
-        detail["withheld"] = self.withheld
+        detail["withheld"] = list(self.withheld.values())
         for r in s.routes:
             values[f"incidents.{r.key}"] = float(self.incidents.get(r.key, 0))
         values["incidents"] = float(sum(self.incidents.values()))
