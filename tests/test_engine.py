@@ -373,5 +373,44 @@ def test_situation_shows_knowledge_requests_and_assets(vary):
     s = seen["s"]
     assert s.t == 26.0 and s.owner == "nac"
     assert s.requests == {"airlift": "approved"}
-    assert s.knowledge["eadrcc"]["damage"] == (10.0, "un_ocha")
+    assert s.knowledge["eadrcc"]["damage"] == (10.0, "un_ocha", 0)
     assert s.assets == {"c17": (0, 2)}
+
+
+def test_recurring_fact_spreads_edition_by_edition(vary):
+    def edit(d):
+        d["facts"].append(
+            {
+                "id": "sitrep",
+                "description": "Daily SITREP",
+                "class": "humanitarian",
+                "origin": "un_ocha",
+                "distribution": ["eadrcc"],
+                "at": "1d",
+                "every": "1d",
+            }
+        )
+        d["scenario"]["duration"] = "4d"
+
+    result = run(vary(edit), keep_records=True)
+    learned = [(r.t, r.actor, r.edition, r.latency) for r in result.records if r.kind == "fact_learned" and r.fact == "sitrep"]
+    # issued at 24h, 48h, 72h; each takes 6h on the channel and 2h at EADRCC's single officer
+    assert learned == [
+        (24.0, "un_ocha", 0, 0.0),
+        (32.0, "eadrcc", 0, 8.0),
+        (48.0, "un_ocha", 1, 0.0),
+        (56.0, "eadrcc", 1, 8.0),
+        (72.0, "un_ocha", 2, 0.0),
+        (80.0, "eadrcc", 2, 8.0),
+    ]
+    assert result.metrics.values["info_latency.sitrep.eadrcc"] == 8.0
+
+
+def test_every_needs_a_start(vary):
+    from coopsim.engine import ScenarioError
+
+    def edit(d):
+        d["facts"][0]["every"] = "1d"
+
+    with pytest.raises(ScenarioError, match=r"a recurring fact needs at and a positive every"):
+        vary(edit)

@@ -81,3 +81,13 @@ def test_progress_reports_do_not_change_the_log(vary, tmp_path):
     assert (tmp_path / "quiet" / "events.jsonl").read_bytes() == (tmp_path / "ticking" / "events.jsonl").read_bytes()
     assert len(ticks) in (99, 100) and ticks[0][1] == 240.0
     assert [n for _, _, n in ticks] == sorted(n for _, _, n in ticks)
+
+
+def test_fast_json_lines_equal_json_dumps(vary):
+    result = run(vary(_stochastic), seed=9, keep_records=True)
+    kinds = set()
+    for record in result.records:
+        assert record.json_line() == json.dumps(record.as_dict(), ensure_ascii=False, separators=(",", ":")) + "\n"
+        assert record.json_line().endswith("}\n")
+        kinds.add(record.kind)
+    assert len(kinds) >= 10

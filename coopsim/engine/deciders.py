@@ -31,11 +31,19 @@ from .schema import DecisionPoint, Scenario
 
 @dataclass(frozen=True, slots=True)
 class Situation:
-    """What a decider may look at: the clock, who knows what, requests and assets."""
+    """What a decider may look at.
+
+    Attributes:
+        t: the scenario clock, hours since start.
+        owner: the actor that owns the decision point.
+        knowledge: per actor, per fact: (time known, from whom, edition).
+        requests: each submitted request's lifecycle state.
+        assets: per asset pool: (units busy, units in all).
+    """
 
     t: float
     owner: str
-    knowledge: Mapping[str, Mapping[str, tuple[float, str]]]
+    knowledge: Mapping[str, Mapping[str, tuple[float, str, int]]]
     requests: Mapping[str, str]
     assets: Mapping[str, tuple[int, int]]
 

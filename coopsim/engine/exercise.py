@@ -60,8 +60,14 @@ def wait_for(w: World, trigger: Trigger) -> Generator[Any, Any, None]:
 
 def _fact_at(w: World, fact_id: str, t: float) -> Generator[Any, Any, None]:
     yield from _until(w, t)
-    fact = w.scenario.by_id["facts"][fact_id]
-    learn(w, fact.origin, fact, fact.origin, "origin")
+    edition = 0
+    while True:
+        fact = w.scenario.by_id["facts"][fact_id]
+        learn(w, fact.origin, fact, fact.origin, "origin", edition)
+        if fact.every is None:
+            return
+        yield w.env.timeout(fact.every)
+        edition += 1
 
 
 def _request_at(w: World, request_id: str, t: float) -> Generator[Any, Any, None]:

@@ -102,7 +102,8 @@ class Measurer:
         self.scenario = scenario
         self.requests: dict[str, _Request] = defaultdict(_Request)
         self.sites: dict[str, _Site] = defaultdict(_Site)
-        self.learned: dict[str, dict[str, float]] = defaultdict(dict)
+        # fact -> actor -> [sum of latencies, editions learned]
+        self.learned: dict[str, dict[str, list[float]]] = defaultdict(dict)
         self.sent: dict[str, int] = defaultdict(int)
         self.lost: dict[str, int] = defaultdict(int)
         self.failed: dict[str, int] = defaultdict(int)
@@ -162,7 +163,9 @@ class Measurer:
             state.parts["processing"] += r.service
 
     def _learned(self, r) -> None:
-        self.learned[r.fact][r.actor] = r.latency
+        totals = self.learned[r.fact].setdefault(r.actor, [0.0, 0])
+        totals[0] += r.latency
+        totals[1] += 1
 
     def _withheld(self, r) -> None:
         # Keyed by (fact, from, to) so a long run keeps one entry per pair, not per attempt.
@@ -250,7 +253,7 @@ class Measurer:
         fact_detail = {}
         all_latencies, intended_total, intended_known = [], 0, 0
         for fact in s.facts:
-            learned = self.learned.get(fact.id, {})
+            learned = {actor: total / n for actor, (total, n) in self.learned.get(fact.id, {}).items()}
             intended = [a for a in fact.distribution if a != fact.origin]
             lat = [learned[a] for a in intended if a in learned]
             all_latencies += lat

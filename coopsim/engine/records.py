@@ -11,6 +11,8 @@ Reports and metrics are built from records alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from json.encoder import encode_basestring
+from operator import attrgetter, call
 from typing import Any, ClassVar
 
 ROUND = 6
@@ -23,6 +25,9 @@ class Record:
 
     kind: ClassVar[str] = "record"
     _names: ClassVar[tuple[str, ...]] = ()
+    _line: ClassVar[str] = ""
+    _values: ClassVar[Any] = None
+    _encoders: ClassVar[tuple[Any, ...]] = ()
 
     t: float
     seq: int
@@ -36,11 +41,53 @@ class Record:
             out[name] = round(value, ROUND) if type(value) is float else value
         return out
 
+    def json_line(self) -> str:
+        """The record as one line of JSON, the same as ``json.dumps(self.as_dict())`` but faster.
+
+        This is the hot path of every run with a log on disk: each class
+        carries a line template and one encoder per field, so a record is
+        written without building a dict.
+        """
+        return self._line % tuple(map(call, self._encoders, self._values(self)))
+
+
+def _float(value: float) -> str:
+    return repr(round(value, ROUND))
+
+
+def _optional_str(value: str | None) -> str:
+    return "null" if value is None else encode_basestring(value)
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _strings(value: tuple[str, ...]) -> str:
+    return "[" + ",".join(map(encode_basestring, value)) + "]"
+
+
+_ENCODERS = {
+    "float": _float,
+    "int": str,
+    "str": encode_basestring,
+    "str | None": _optional_str,
+    "bool": _bool,
+    "tuple[str, ...]": _strings,
+}
+
 
 def _kind(name: str):
     def wrap(cls):
         cls.kind = name
-        cls._names = tuple(f.name for f in fields(cls) if f.name not in ("t", "seq", "actor"))
+        every = [f for f in fields(cls)]
+        cls._names = tuple(f.name for f in every if f.name not in ("t", "seq", "actor"))
+        order = ("t", "seq", "actor", *cls._names)
+        types = {f.name: f.type for f in every}
+        cls._encoders = tuple(_ENCODERS[types[n]] for n in order)
+        cls._values = attrgetter(*order)
+        keys = [f'"{n}":%s' for n in order]
+        cls._line = "{" + ",".join([keys[0], keys[1], f'"kind":"{name}"', *keys[2:]]) + "}\n"
         REGISTRY[name] = cls
         return cls
 
@@ -134,12 +181,13 @@ class MessageHandled(Record):
 @_kind("fact_learned")
 @dataclass(frozen=True, slots=True)
 class FactLearned(Record):
-    """``actor`` first knew ``fact``, from ``source`` via ``via``, ``latency`` hours after anyone did."""
+    """``actor`` first knew ``edition`` of ``fact``, from ``source`` via ``via``, ``latency`` hours after it was issued."""
 
     fact: str
     source: str
     via: str
     latency: float
+    edition: int
 
 
 @_kind("fact_withheld")

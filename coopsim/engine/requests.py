@@ -110,6 +110,7 @@ def _answer(w: World, r: Request, holder: str) -> Generator[Any, Any, None]:
     fact = w.scenario.by_id["facts"][r.fact]
     if fact.id not in w.knowledge[holder]:
         yield w.when(f"fact:{fact.id}:{holder}")
+    edition = w.knowledge[holder][fact.id][2]
     reason = releasability(w, fact, r.from_)
     if reason is not None:
         w.emit(FactWithheld, holder, fact.id, r.from_, reason)
@@ -121,6 +122,6 @@ def _answer(w: World, r: Request, holder: str) -> Generator[Any, Any, None]:
     if route is None:
         _state(w, r, holder, "aborted", note=f"could not reach {r.from_}")
         return
-    learn(w, r.from_, fact, holder, route)
+    learn(w, r.from_, fact, holder, route, edition)
     _state(w, r, holder, "completed")
     _state(w, r, r.from_, "handed_back")

@@ -29,7 +29,8 @@ except ``scenario`` and ``variants``):
     count, capacity, speed and base.
 ``facts``
     Pieces of information, each with an information class, a marking, the
-    actor it originates with, and who that actor shares it with.
+    actor it originates with, and who that actor shares it with. A fact with
+    ``every`` recurs (a daily SITREP): each edition is shared afresh.
 ``requests``
     Requests for assistance (RFA), for information (RFI) and supply demands.
 ``injects``
@@ -246,6 +247,17 @@ class Fact(Model):
     origin: Id
     distribution: IdList = ()
     at: Duration | None = Field(None, description="when the origin learns it (or leave to an inject)")
+    every: Duration | None = Field(None, description="issue a new edition this often, like a daily SITREP (needs at)")
+
+    @model_validator(mode="after")
+    def _editions(self) -> Fact:
+        if self.every is not None and (self.at is None or self.every <= 0):
+            raise ValueError("a recurring fact needs at and a positive every (expected e.g. at: 6h, every: 1d)")
+        return self
+
+    def issued(self, edition: int) -> float | None:
+        """When edition ``edition`` of a recurring fact was issued (None for one-off facts)."""
+        return self.at + edition * self.every if self.every is not None else None
 
 
 class LastResort(Model):

@@ -16,6 +16,9 @@ whom. When an actor learns a fact it passes it on:
 * a liaison officer posted at (or from) the actor relays it to the other side;
 * a notification arrangement has a party notify the other parties after the
   arrangement's lead time.
+
+A recurring fact (a daily SITREP) comes in editions; an actor knows the latest
+edition it has received, and each edition spreads like a fact of its own.
 """
 
 from __future__ import annotations
@@ -59,32 +62,38 @@ def releasability(w: World, fact: Fact, recipient: str) -> str | None:
     return f"no information-sharing agreement between {origin.family.value} and {target.family.value} is in force"
 
 
-def learn(w: World, actor: str, fact: Fact, source: str, via: str) -> None:
-    """``actor`` learns ``fact`` now (if it did not know it) and passes it on."""
-    known = w.knowledge[actor]
-    if fact.id in known:
+def learn(w: World, actor: str, fact: Fact, source: str, via: str, edition: int = 0) -> None:
+    """``actor`` learns ``edition`` of ``fact`` now (unless it knows it already) and passes it on."""
+    if knows(w, actor, fact, edition):
         return
     now = w.env.now
-    known[fact.id] = (now, source)
-    first = w.first_known.setdefault(fact.id, now)
-    w.emit(FactLearned, actor, fact.id, source, via, now - first)
+    w.knowledge[actor][fact.id] = (now, source, edition)
+    issued = fact.issued(edition)
+    if issued is None:
+        issued = w.first_known.setdefault(fact.id, now)
+    w.emit(FactLearned, actor, fact.id, source, via, now - issued, edition)
     w.signal(f"fact:{fact.id}:{actor}")
     env = w.env
     if actor == fact.origin:
         for recipient in fact.distribution:
             if recipient != actor:
-                env.process(share(w, actor, recipient, fact))
+                env.process(share(w, actor, recipient, fact, edition))
     for post in w.posts.values():
         spec = post.spec
         if spec.relays_facts and actor in (spec.from_, spec.at) and post.present(now):
             other = spec.at if actor == spec.from_ else spec.from_
-            if fact.id not in w.knowledge[other]:
-                env.process(share(w, actor, other, fact, post=post))
+            env.process(share(w, actor, other, fact, edition, post=post))
     family = w.actors[actor].spec.family.value
     for ag in w.scenario.agreements:
         if ag.kind == "notification" and fact.class_ in ag.classes and _covers(ag, actor, family):
             for other in _notified(w, ag, family):
-                env.process(share(w, actor, other, fact, lead=ag))
+                env.process(share(w, actor, other, fact, edition, lead=ag))
+
+
+def knows(w: World, actor: str, fact: Fact, edition: int = 0) -> bool:
+    """Whether ``actor`` knows ``edition`` (or a later one) of ``fact``."""
+    known = w.knowledge[actor].get(fact.id)
+    return known is not None and known[2] >= edition
 
 
 def _notified(w: World, ag: Agreement, family: str) -> list[str]:
@@ -97,15 +106,15 @@ def _notified(w: World, ag: Agreement, family: str) -> list[str]:
 
 
 def share(
-    w: World, sender: str, recipient: str, fact: Fact, post: Post | None = None, lead: Agreement | None = None
+    w: World, sender: str, recipient: str, fact: Fact, edition: int = 0, post: Post | None = None, lead: Agreement | None = None
 ) -> Generator[Any, Any, None]:
     """Send ``fact`` from ``sender`` to ``recipient`` if it is releasable; the recipient learns it."""
     if lead is not None:
         yield w.env.timeout(lead.lead_time.sample(w.streams(f"agreement:{lead.id}")))
     # One copy in flight is enough: the originator's distribution, a liaison
     # relay and a notification may all want to tell the same actor.
-    key = (fact.id, recipient)
-    if fact.id in w.knowledge[recipient] or key in w.in_flight:
+    key = (fact.id, recipient, edition)
+    if knows(w, recipient, fact, edition) or key in w.in_flight:
         return
     reason = releasability(w, fact, recipient)
     if reason is not None:
@@ -115,4 +124,4 @@ def share(
     route = yield from deliver(w, sender, recipient, f"fact:{fact.id}", fact.marking, post=post)
     w.in_flight.discard(key)
     if route is not None:
-        learn(w, recipient, fact, sender, route)
+        learn(w, recipient, fact, sender, route, edition)

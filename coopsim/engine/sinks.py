@@ -21,10 +21,9 @@ class JsonlSink:
     def __init__(self, path: Path):
         self.path = path
         self._fh: IO[str] = path.open("w", encoding="utf-8", newline="\n", buffering=1 << 16)
-        self._dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
     def __call__(self, record: Record) -> None:
-        self._fh.write(self._dumps(record.as_dict()) + "\n")
+        self._fh.write(record.json_line())
 
     def close(self) -> None:
         self._fh.close()

@@ -86,12 +86,13 @@ class World:
     posts: dict[str, Post] = field(default_factory=dict)
     pools: dict[str, Pool] = field(default_factory=dict)
     stocks: dict[str, simpy.Container] = field(default_factory=dict)
-    knowledge: dict[str, dict[str, tuple[float, str]]] = field(default_factory=dict)
+    knowledge: dict[str, dict[str, tuple[float, str, int]]] = field(default_factory=dict)
     first_known: dict[str, float] = field(default_factory=dict)
     request_states: dict[str, str] = field(default_factory=dict)
     released: set[int] = field(default_factory=set)
-    in_flight: set[tuple[str, str]] = field(default_factory=set)
+    in_flight: set[tuple[str, str, int]] = field(default_factory=set)
     _signals: dict[str, simpy.Event] = field(default_factory=dict)
+    _given: set[str] = field(default_factory=set)
     _seq: int = 0
     _counters: dict[str, int] = field(default_factory=dict)
     _link_cache: dict[tuple[str, str, Marking], Link | None] = field(default_factory=dict)
@@ -123,11 +124,16 @@ class World:
         event = self._signals.get(key)
         if event is None:
             event = self._signals[key] = self.env.event()
+            if key in self._given:
+                event.succeed()
         return event
 
     def signal(self, key: str) -> None:
-        event = self.when(key)
-        if not event.triggered:
+        """Give signal ``key``. An event is made only if something waits for it (signals are frequent)."""
+        event = self._signals.get(key)
+        if event is None:
+            self._given.add(key)
+        elif not event.triggered:
             event.succeed()
 
     # -- settings that depend on the (possibly patched) scenario -----------------------------
