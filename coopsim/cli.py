@@ -64,10 +64,14 @@ def validate(files: tuple[str, ...]) -> None:
         except ScenarioError as exc:
             bad += [str(p) for p in exc.problems]
             continue
-        click.echo(
-            f"ok  {file}: {s.scenario.name} ({len(s.actors)} actors, {len(s.injects)} injects, "
-            f"{len(s.decision_points)} decision points, {len(s.variants)} variants)"
-        )
+        counts = [
+            (len(s.actors), "actor"),
+            (len(s.injects), "inject"),
+            (len(s.decision_points), "decision point"),
+            (len(s.variants), "variant"),
+        ]
+        summary = ", ".join(f"{n} {noun}{'' if n == 1 else 's'}" for n, noun in counts)
+        click.echo(f"ok  {file}: {s.scenario.name} ({summary})")
     if bad:
         raise ProblemsError(bad)
 

@@ -154,6 +154,8 @@ class Normal(_MeanSd):
 def _plain_duration_is_fixed(value: object) -> object:
     if isinstance(value, str):
         return {"dist": "fixed", "value": value}
+    if isinstance(value, (int, float)):
+        raise ValueError(f'{value!r} is not a duration with a unit (expected a duration such as "90m", "6h" or "2d")')
     return value
 
 

@@ -65,6 +65,8 @@ class Document:
     data: Any
     values: dict[Path_, Position] = field(default_factory=dict)
     keys: dict[Path_, Position] = field(default_factory=dict)
+    removed: list[tuple[Path_, Any, Position]] = field(default_factory=list)
+    """Entities a patch removed: (list path, id, where the patch removes it)."""
 
     def position(self, path: Path_, *, key: bool = False) -> Position:
         """The position of ``path``, or of its nearest ancestor that exists."""
@@ -93,10 +95,7 @@ def parse_yaml(text: str, source: str) -> Document:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        pos = _mark(source, mark) if mark else Position(source, 1, 1)
-        what = exc.problem or exc.context or "malformed YAML"
-        raise ScenarioError([Problem(pos, f"malformed YAML: {what}", "valid YAML")]) from None
+        raise ScenarioError([_syntax_problem(exc, source)]) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(Position(source, 1, 1), f"malformed YAML: {exc}", "valid YAML")]) from None
     doc = Document(source, None)
@@ -111,16 +110,32 @@ def parse_yaml(text: str, source: str) -> Document:
     return doc
 
 
+def _syntax_problem(exc: yaml.MarkedYAMLError, source: str) -> Problem:
+    """One line for a YAML syntax error, at the bracket left open when that is the cause."""
+    what = exc.problem or "malformed YAML"
+    opened = exc.context_mark
+    if opened is not None and exc.context and "flow" in exc.context and exc.problem_mark is not None:
+        bracket = "[" if "sequence" in exc.context else "{"
+        closing = "]" if bracket == "[" else "}"
+        return Problem(
+            _mark(source, opened),
+            f"malformed YAML: {bracket!r} is never closed",
+            f"',' or {closing!r} before line {exc.problem_mark.line + 1}",
+        )
+    mark = exc.problem_mark or opened
+    return Problem(_mark(source, mark) if mark else Position(source, 1, 1), f"malformed YAML: {what}", "valid YAML")
+
+
+def _refused_tag(tag: str, pos: Position) -> Problem:
+    if tag == "tag:yaml.org,2002:merge":
+        return Problem(pos, "YAML merge keys (<<) are not supported", "the keys written out, or a variant patch")
+    return Problem(pos, f"YAML tag {tag!r} is not allowed", "plain YAML values; tags that construct objects are refused")
+
+
 def _build(node: yaml.Node, path: Path_, doc: Document, problems: list[Problem], constructor: yaml.SafeLoader) -> Any:
     doc.values[path] = _mark(doc.source, node.start_mark)
     if node.tag not in _SAFE_TAGS:
-        problems.append(
-            Problem(
-                doc.values[path],
-                f"YAML tag {node.tag!r} is not allowed",
-                "plain YAML values; tags that construct objects are refused",
-            )
-        )
+        problems.append(_refused_tag(node.tag, doc.values[path]))
         return None
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -128,8 +143,15 @@ def _build(node: yaml.Node, path: Path_, doc: Document, problems: list[Problem],
             if not isinstance(key_node, yaml.ScalarNode):
                 problems.append(Problem(_mark(doc.source, key_node.start_mark), "a key must be plain text", "a name"))
                 continue
-            key = constructor.construct_object(key_node)
             key_pos = _mark(doc.source, key_node.start_mark)
+            if key_node.tag not in _SAFE_TAGS:
+                problems.append(_refused_tag(key_node.tag, key_pos))
+                continue
+            key = constructor.construct_object(key_node)
+            if key is None or isinstance(key, (list, dict)):
+                problems.append(Problem(key_pos, f"key {key!r} is not a name", "a key written as plain text"))
+                continue
+            key = str(key) if not isinstance(key, str) else key  # keys are names, even `3:` or `yes:`
             if key in out:
                 problems.append(Problem(key_pos, f"duplicate key {key!r}", f"each key once; first at line {doc.keys[path + (key,)].line}"))
                 continue

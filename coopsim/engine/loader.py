@@ -101,7 +101,12 @@ def apply_override(scenario: Scenario, override: str) -> Scenario:
     path, sep, value_text = override.partition("=")
     if not sep or not path.strip():
         raise ScenarioError([Problem(Position(label, 1, 1), "a setting needs a path and a value", "dotted.path=value")])
-    value_doc = parse_yaml(value_text or "null", label)
+    try:
+        value_doc = parse_yaml(value_text or "null", label)
+    except ScenarioError as exc:  # columns count from the start of PATH=VALUE, as for every --set problem
+        raise ScenarioError(
+            [Problem(Position(label, 1, p.position.col + len(path) + 1), p.message, p.expected) for p in exc.problems]
+        ) from None
     patch_doc = Document(label, {path.strip(): value_doc.data})
     for p, pos in value_doc.values.items():
         patch_doc.values[(path.strip(),) + p] = Position(label, 1, len(path) + 1 + pos.col)
@@ -114,7 +119,15 @@ def apply_override(scenario: Scenario, override: str) -> Scenario:
 def patch_scenario(scenario: Scenario, patch: dict[str, Any], patch_doc: Document, patch_path: Path_) -> Scenario:
     """Validate ``scenario`` with ``patch`` (written at ``patch_path`` in ``patch_doc``) merged in."""
     doc = apply_located_patch(scenario._document, patch, patch_doc, patch_path)
-    patched = validate_document(doc)
+    try:
+        patched = validate_document(doc)
+    except ScenarioError as exc:
+        # Problems left behind by a removal sit at the scenario's lines; say which removal caused them.
+        causes = [
+            Problem(pos, f"the patch removes {'.'.join(map(str, where))}.{ident}", "nothing else in the scenario refers to it")
+            for where, ident, pos in doc.removed
+        ]
+        raise ScenarioError(sorted(causes, key=_order) + exc.problems) from None
     patched._sha256 = scenario._sha256
     patched._variant = scenario._variant
     patched._overrides = scenario._overrides
@@ -186,7 +199,7 @@ def _explain(err: dict) -> tuple[str, str]:
         return f"{got!r} is not allowed", "one of " + err["ctx"]["expected"]
     if kind == "string_pattern_mismatch":
         return f"{got!r} is not a valid identifier", "letters, digits, _ and -, starting with a letter"
-    expected = msg.removeprefix("Input should be ").removeprefix("Value should have ")
+    expected = msg.removeprefix("Input should be ").removeprefix("Value should have ").replace("a valid tuple", "a list")
     return f"got {got!r}" if not isinstance(got, (dict, list)) else f"got a {type(got).__name__}", "expected " + expected
 
 
@@ -283,13 +296,14 @@ def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
 
     def ids(section: str, key: str = "id") -> Iterable[Problem]:
         first: dict[Any, int] = {}
+        noun = "seq" if key == "seq" else "id"
         for i, item in enumerate(getattr(s, section)):
             value = getattr(item, key) if key != "route" else item.key
             if value in first:
                 yield Problem(
                     at(section, i, "id" if key == "route" else key),
-                    f"duplicate {section[:-1] if section.endswith('s') else section} id {value!r}",
-                    f"each id once; first at line {at(section, first[value]).line}",
+                    f"duplicate {section[:-1] if section.endswith('s') else section} {noun} {value!r}",
+                    f"each {noun} once; first at line {at(section, first[value]).line}",
                 )
             else:
                 first[value] = i

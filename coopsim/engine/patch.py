@@ -8,8 +8,8 @@ A patch is a mapping merged deeply into the scenario's data:
   mapped to ``null`` removes that entity;
 * anything else (a scalar, a list) replaces what was there;
 * a key containing dots is a path: ``actors.un_ocha.staff: 4`` is the same as
-  the nested form above. A path segment that is a number picks a list item by
-  position.
+  the nested form above. In a list, a segment names an item by its ``id`` (an
+  inject by its ``seq``), or else by its position.
 
 Patches apply to plain data before validation, so a bad patch is reported with
 the same ``file:line:col`` as any other mistake: positions of patched values
@@ -71,6 +71,7 @@ def apply_located_patch(doc: Document, patch: dict[str, Any], patch_doc: Documen
     result.data = _merge(copy.deepcopy(doc.data), expand_dotted(patch), (), located)
     if problems:
         raise ScenarioError(problems)
+    result.removed = [(list_path, ident, patch_doc.position(written, key=True)) for list_path, ident, written in located.removed]
     for target, written_at in moves:
         _drop_prefix(result.values, target)
         _drop_prefix(result.keys, target)
@@ -87,6 +88,7 @@ class _Located:
 
     def __init__(self, doc: Document, base: Path_, note, problems: list[Problem]):
         self.doc, self.base, self.note, self.problems = doc, base, note, problems
+        self.removed: list[tuple[Path_, Any, Path_]] = []  # (list path, id removed, where the patch says so)
 
     def written_at(self, patch_keys: Path_) -> Path_:
         # Dotted keys were expanded, so look for the longest written key that
@@ -103,7 +105,7 @@ def _merge(target: Any, patch: Any, patch_keys: Path_, located: _Located | None,
     if isinstance(patch, dict) and isinstance(target, dict):
         for key, value in patch.items():
             sub = path + (key,)
-            if key in target and isinstance(value, dict):
+            if key in target and isinstance(value, dict) and isinstance(target[key], (dict, list)):
                 target[key] = _merge(target[key], value, patch_keys + (key,), located, sub)
             else:
                 target[key] = copy.deepcopy(value)
@@ -116,11 +118,13 @@ def _merge(target: Any, patch: Any, patch_keys: Path_, located: _Located | None,
             if index is None:
                 if located:
                     pos = located.doc.position(located.written_at(patch_keys + (key,)), key=True)
-                    ids = ", ".join(str(item.get("id")) for item in target if isinstance(item, dict)) or "none"
+                    ids = ", ".join(str(_name(item, i)) for i, item in enumerate(target)) or "none"
                     located.problems.append(Problem(pos, f"patch names {key!r}, which is not in this list", f"one of: {ids}"))
                     continue
                 raise KeyError(f"patch names {key!r}, which is not in this list")
             if value is None:
+                if located:
+                    located.removed.append((path, target[index].get("id", index), located.written_at(patch_keys + (key,))))
                 del target[index]
                 continue
             sub = path + (index,)
@@ -134,9 +138,18 @@ def _merge(target: Any, patch: Any, patch_keys: Path_, located: _Located | None,
     return copy.deepcopy(patch)
 
 
+def _name(item: Any, index: int) -> Any:
+    """How a patch names a list item: its ``id``, an inject's ``seq``, or else its position."""
+    if isinstance(item, dict):
+        for field in ("id", "seq"):
+            if item.get(field) is not None:
+                return item[field]
+    return index
+
+
 def _find_item(items: list[Any], key: Any) -> int | None:
     for i, item in enumerate(items):
-        if isinstance(item, dict) and str(item.get("id")) == str(key):
+        if isinstance(item, dict) and any(item.get(f) is not None and str(item[f]) == str(key) for f in ("id", "seq")):
             return i
     if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
         index = int(key)
