@@ -539,5 +539,7 @@ def _runtime_patch_problems(before: Scenario, after: Scenario, pos: Position, op
             for field in _FIXED_AT_START:
                 if getattr(entity, field, None) != getattr(new, field, None):
                     yield Problem(
-                        pos, f"option {option} changes {section}.{key}.{field}, which is fixed when a run starts", "a variant, or an action"
+                        pos,
+                        f"option {option} changes {section}.{key}.{field}, which is fixed when a run starts",
+                        "change it with a variant or --set; a decision patch only retunes settings",
                     )
