@@ -80,7 +80,15 @@ def test_a_message_lost_too_often_is_given_up_and_the_request_aborted(vary):
 def test_not_releasable_fact_does_not_reach_the_un(vary):
     records = records_of(vary(lambda d: None))
     withheld = [(r.t, r.actor, r.fact, r.to, r.reason) for r in records if r.kind == "fact_withheld"]
-    assert withheld == [(48.0, "shape", "flights", "un_ocha", "agreement isa does not cover class 'operational'")]
+    assert withheld == [
+        (
+            48.0,
+            "shape",
+            "flights",
+            "un_ocha",
+            "no agreement in force releases class 'operational' from NATO to UN (isa covers other classes)",
+        )
+    ]
     learned = {(r.actor, r.fact) for r in records if r.kind == "fact_learned"}
     assert ("un_ocha", "flights") not in learned and ("nac", "flights") in learned
 
@@ -91,7 +99,7 @@ def test_agreement_covering_the_class_but_not_the_marking(vary):
 
     records = records_of(vary(edit))
     reasons = [r.reason for r in records if r.kind == "fact_withheld"]
-    assert reasons == ["marking restricted is above what agreement isa releases (unclassified)"]
+    assert reasons == ["marking restricted is above what may pass from NATO to UN (isa releases up to unclassified)"]
 
 
 def test_releasable_fact_needs_a_channel_cleared_for_its_marking(vary):
@@ -414,3 +422,35 @@ def test_every_needs_a_start(vary):
 
     with pytest.raises(ScenarioError, match=r"a recurring fact needs at and a positive every"):
         vary(edit)
+
+
+def test_a_decision_patch_reaches_trips_still_to_come(vary):
+    def edit(d):
+        _sea(d, risk=1.0, escorts="30d")
+        d["decision_points"][0]["trigger"] = {"request": "food", "state": "tasked", "delay": "1h"}
+        d["decision_points"][0]["options"][1]["patch"] = {"requests.food.escort_policy": "sail"}
+
+    scenario = vary(edit)
+    waiting = records_of(scenario)
+    assert not [r for r in waiting if r.kind == "incident"]  # ships wait for the escort, which never comes in time
+    sailing = records_of(scenario, decider=ScriptedDecider({"dp_priority": "surge"}))
+    # tasked at 1h, the decision comes an hour later and the waiting ship sails at once
+    assert [(r.t, r.escorted) for r in sailing if r.kind == "incident"][0] == (50.0, False)
+
+
+def test_military_escorts_need_last_resort_evidence_too(vary):
+    def edit(d):
+        _sea(d, risk=0.5, escorts="0h")
+        d["requests"][1].update(kind="rfa", to="eadrcc")
+
+    states = [r.state for r in records_of(vary(edit)) if r.kind == "request_state" and r.request == "food"]
+    assert states[:2] == ["submitted", "returned"]
+
+
+def test_asset_utilisation_counts_availability_set_by_a_decision(vary):
+    def edit(d):
+        d["decision_points"][0]["trigger"] = {"at": "1h"}
+        d["decision_points"][0]["options"][1]["patch"] = {"assets.c17.available_from": "5d"}
+
+    result = run(vary(edit), decider=ScriptedDecider({"dp_priority": "surge"}))
+    assert result.metrics.detail["assets"]["c17"]["available_unit_hours"] == 2 * (240 - 120)

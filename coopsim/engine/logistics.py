@@ -35,7 +35,8 @@ EPSILON = 1e-9
 class Job:
     """The cargo of one request: how much is unclaimed by a trip, and how much delivered."""
 
-    request: Request
+    world: World
+    request_id: str
     unclaimed: float
     done: simpy.Event
     delivered: float = 0.0
@@ -44,10 +45,15 @@ class Job:
     owner: str = ""
     pools: list[Pool] = field(default_factory=list)
 
+    @property
+    def request(self) -> Request:
+        # Read afresh on every use, so a decision's patch (say, to the escort policy) applies to trips still to come.
+        return self.world.scenario.by_id["requests"][self.request_id]
+
 
 def fulfil(w: World, request: Request, owner: str) -> Generator[Any, Any, None]:
     """Carry all of ``request``'s cargo; returns when the last tonne is delivered."""
-    job = Job(request, request.quantity, w.env.event(), owner=owner, pools=[w.pools[a] for a in request.assets])
+    job = Job(w, request.id, request.quantity, w.env.event(), owner=owner, pools=[w.pools[a] for a in request.assets])
     _dispatch_all(w, job)
     yield job.done
 
@@ -138,17 +144,27 @@ def _travel(
 
 
 def _find_escort(w: World, job: Job) -> Generator[Any, Any, tuple[Pool, Any] | None]:
-    pools = [w.pools[e] for e in job.request.escorts]
-    for pool in pools:
-        if pool.units.count < pool.units.capacity and w.env.now >= pool.spec.available_from:
-            slot = pool.units.request()
-            yield slot
+    """A free escort slot, or None when the policy is to sail without one.
+
+    A trip waiting for an escort also wakes when a decision patches the
+    scenario, so a new escort policy applies to ships already waiting.
+    """
+    env = w.env
+    while True:
+        pools = [w.pools[e] for e in job.request.escorts]
+        for pool in pools:
+            if pool.units.count < pool.units.capacity and env.now >= pool.spec.available_from:
+                slot = pool.units.request()
+                yield slot
+                return pool, slot
+        if job.request.escort_policy == "sail":
+            return None
+        pool = pools[0]
+        if env.now < pool.spec.available_from:
+            yield env.timeout(pool.spec.available_from - env.now) | w.next_patch()
+            continue
+        slot = pool.units.request()
+        yield slot | w.next_patch()
+        if slot.triggered:
             return pool, slot
-    if job.request.escort_policy == "sail":
-        return None
-    pool = pools[0]
-    if w.env.now < pool.spec.available_from:
-        yield w.env.timeout(pool.spec.available_from - w.env.now)
-    slot = pool.units.request()
-    yield slot
-    return pool, slot
+        slot.cancel()

@@ -218,9 +218,13 @@ class Measurer:
         self.decisions.append({"t": r.t, "decision": r.decision, "option": r.option, "by": r.by})
 
     # -- the end of the run -----------------------------------------------------------------
-    def finish(self, end: float) -> Metrics:
-        """The run's metrics, with ``end`` the simulated time the run stopped at."""
-        s = self.scenario
+    def finish(self, end: float, scenario: Scenario | None = None) -> Metrics:
+        """The run's metrics, with ``end`` the simulated time the run stopped at.
+
+        ``scenario`` is the scenario as the run left it (decision patches
+        applied), which sets, for example, when assets became available.
+        """
+        s = scenario or self.scenario
         values: dict[str, float | None] = {}
         detail: dict[str, Any] = {}
 

@@ -49,7 +49,7 @@ def _state(w: World, r: Request, actor: str, state: str, took: float = 0.0, note
 
 def _needs_last_resort(w: World, r: Request) -> bool:
     assets = w.scenario.by_id["assets"]
-    return r.kind == "rfa" and any(assets[a].military for a in r.assets)
+    return r.kind == "rfa" and any(assets[a].military for a in (*r.assets, *r.escorts))
 
 
 def _lifecycle(w: World, request_id: str) -> Generator[Any, Any, None]:

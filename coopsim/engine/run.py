@@ -144,7 +144,7 @@ def run(
     finally:
         if log is not None:
             log.close()
-    metrics = measurer.finish(outcome.end_time)
+    metrics = measurer.finish(outcome.end_time, world.scenario)
     manifest = _manifest(scenario, seed, decider, outcome, world.records_written, time.perf_counter() - began)
     if final is not None:
         write_json(staging / "metrics.json", metrics.as_dict())

@@ -45,20 +45,23 @@ def releasability(w: World, fact: Fact, recipient: str) -> str | None:
     if origin.family is target.family:
         return None
     now = w.env.now
-    reasons = []
+    other_classes, too_high = [], []
     for ag in w.scenario.agreements:
         if ag.kind != "information_sharing" or not (ag.valid_from <= now and (ag.valid_until is None or now < ag.valid_until)):
             continue
         if not (_covers(ag, origin.id, origin.family.value) and _covers(ag, target.id, target.family.value)):
             continue
         if fact.class_ not in ag.classes:
-            reasons.append(f"agreement {ag.id} does not cover class {fact.class_!r}")
+            other_classes.append(ag.id)
         elif fact.marking.rank > ag.max_marking.rank:
-            reasons.append(f"marking {fact.marking.value} is above what agreement {ag.id} releases ({ag.max_marking.value})")
+            too_high.append(f"{ag.id} releases up to {ag.max_marking.value}")
         else:
             return None
-    if reasons:
-        return "; ".join(reasons)
+    sides = f"{origin.family.value} to {target.family.value}"
+    if too_high:
+        return f"marking {fact.marking.value} is above what may pass from {sides} ({'; '.join(too_high)})"
+    if other_classes:
+        return f"no agreement in force releases class {fact.class_!r} from {sides} ({', '.join(other_classes)} covers other classes)"
     return f"no information-sharing agreement between {origin.family.value} and {target.family.value} is in force"
 
 

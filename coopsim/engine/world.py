@@ -93,6 +93,7 @@ class World:
     in_flight: set[tuple[str, str, int]] = field(default_factory=set)
     _signals: dict[str, simpy.Event] = field(default_factory=dict)
     _given: set[str] = field(default_factory=set)
+    _patched: simpy.Event | None = None
     _seq: int = 0
     _counters: dict[str, int] = field(default_factory=dict)
     _link_cache: dict[tuple[str, str, Marking], Link | None] = field(default_factory=dict)
@@ -146,6 +147,15 @@ class World:
                 entity.spec = by[section][key]
         self._link_cache.clear()
         self._path_cache.clear()
+        if self._patched is not None:
+            self._patched.succeed()
+            self._patched = None
+
+    def next_patch(self) -> simpy.Event:
+        """An event that fires when a decision next patches the scenario (for waits that depend on settings)."""
+        if self._patched is None:
+            self._patched = self.env.event()
+        return self._patched
 
     def link_for(self, sender: str, recipient: str, marking: Marking) -> Link | None:
         """The quickest channel joining two actors that is cleared for ``marking``."""
