@@ -9,7 +9,7 @@ import pytest
 from pydantic import TypeAdapter, ValidationError
 
 from coopsim.engine.distributions import Distribution
-from coopsim.engine.durations import format_hours, parse_duration
+from coopsim.engine.durations import parse_duration
 from coopsim.engine.patch import apply_patch, expand_dotted
 from coopsim.engine.streams import Streams
 
@@ -25,10 +25,6 @@ def test_durations_are_hours(text, hours):
 def test_bad_durations_are_refused(bad):
     with pytest.raises(ValueError):
         parse_duration(bad)
-
-
-def test_format_hours():
-    assert [format_hours(h) for h in (0.5, 6, 30, 48)] == ["30m", "6h", "1d 6h", "2d"]
 
 
 @pytest.mark.parametrize(

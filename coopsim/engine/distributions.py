@@ -165,5 +165,3 @@ Distribution = Annotated[
     BeforeValidator(_plain_duration_is_fixed),
 ]
 """A duration that may vary: a plain duration string or ``{dist: ..., ...}``."""
-
-ZERO = Fixed(value="0h")

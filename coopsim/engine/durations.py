@@ -3,14 +3,13 @@
 Authors write durations as a number with a unit, such as ``"90m"``, ``"6h"``,
 ``"2d"`` or ``"1.5w"``. Inside the engine every time is a float counting hours
 since the scenario start, because hours are the unit practitioners quote for
-request cycles and airlift legs. A scenario's ISO start date turns hours back
-into calendar times for display.
+request cycles and airlift legs; the scenario's ISO ``start`` anchors hour 0
+to the calendar.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
 from typing import Annotated
 
 from pydantic import BeforeValidator, WithJsonSchema
@@ -18,7 +17,6 @@ from pydantic import BeforeValidator, WithJsonSchema
 UNIT_HOURS = {"s": 1 / 3600, "m": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0}
 DURATION_PATTERN = r"^-?\d+(\.\d+)?\s*(s|m|h|d|w)$"
 _DURATION = re.compile(DURATION_PATTERN)
-EXPECTED = 'a duration such as "90m", "6h" or "2d"'
 
 
 def parse_duration(value: object) -> float:
@@ -36,23 +34,6 @@ def parse_duration(value: object) -> float:
     if hours < 0:
         raise ValueError(f"negative duration {value!r}")
     return hours
-
-
-def format_hours(hours: float) -> str:
-    """Write hours back the way an author would, e.g. ``"1d 6h"`` or ``"45m"``."""
-    if hours < 1:
-        return f"{hours * 60:.0f}m"
-    days, rest = divmod(hours, 24)
-    if days and rest < 0.05:
-        return f"{days:.0f}d"
-    if days:
-        return f"{days:.0f}d {rest:.1f}h".replace(".0h", "h")
-    return f"{hours:.1f}h".replace(".0h", "h")
-
-
-def wall_clock(start: datetime, hours: float) -> datetime:
-    """The calendar time ``hours`` after the scenario start."""
-    return start + timedelta(hours=hours)
 
 
 def _duration_json_schema() -> dict:
