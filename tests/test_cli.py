@@ -17,7 +17,7 @@ MINI = Path(__file__).parent / "data" / "mini.yaml"
 REPO = Path(__file__).parent.parent
 HEAVY = {"simpy", "pydantic", "matplotlib", "numpy"}
 
-BAD_STAFF_LINE = "13:67: actors.shape.staff: got 'two' (expected a valid integer, unable to parse string as an integer)"
+BAD_STAFF_LINE = "13:67: actors.shape.staff: got 'two' (expected a whole number)"
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def test_run_with_a_bad_set_value(runner, tmp_path):
     result = runner.invoke(main, ["run", str(MINI), "--out", str(out), "--set", "actors.nac.staff=abc"])
     assert_one_line_error(
         result,
-        "--set actors.nac.staff=abc:1:18: actors.nac.staff: got 'abc' (expected a valid integer, unable to parse string as an integer)",
+        "--set actors.nac.staff=abc:1:18: actors.nac.staff: got 'abc' (expected a whole number)",
     )
     assert not out.exists()
 

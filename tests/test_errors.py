@@ -65,19 +65,19 @@ CASES = [
     pytest.param(
         "military: false, staff: 1,",
         "military: false, staff: three,",
-        "12:83: actors.nac.staff: got 'three' (expected a valid integer, unable to parse string as an integer)",
+        "12:83: actors.nac.staff: got 'three' (expected a whole number)",
         id="type-staff-text",
     ),
     pytest.param(
         "military: true, staff: 2",
         "military: true, staff: 2.5",
-        "13:67: actors.shape.staff: got 2.5 (expected a valid integer, got a number with a fractional part)",
+        "13:67: actors.shape.staff: got 2.5 (expected a whole number)",
         id="type-staff-fraction",
     ),
     pytest.param(
         "military: true, staff: 2",
         "military: maybe, staff: 2",
-        "13:54: actors.shape.military: got 'maybe' (expected a valid boolean, unable to interpret input)",
+        "13:54: actors.shape.military: got 'maybe' (expected true or false)",
         id="type-military-not-bool",
     ),
     pytest.param(
@@ -97,25 +97,25 @@ CASES = [
     pytest.param(
         "military: false, staff: 1,",
         "military: false, staff: 0,",
-        "12:83: actors.nac.staff: got 0 (expected greater than or equal to 1)",
+        "12:83: actors.nac.staff: got 0 (expected a number of at least 1)",
         id="range-staff-zero",
     ),
     pytest.param(
         "latency: 6h, max_marking: unclassified}",
         "latency: 6h, loss: 1.5, max_marking: unclassified}",
-        "25:80: channels.un_nato.loss: got 1.5 (expected less than 1)",
+        "25:80: channels.un_nato.loss: got 1.5 (expected a number below 1)",
         id="range-loss",
     ),
     pytest.param(
         "mode: air, time: 1h}",
         "mode: air, time: 1h, risk: 1.5}",
-        "22:68: routes.1.risk: got 1.5 (expected less than or equal to 1)",
+        "22:68: routes.1.risk: got 1.5 (expected a number of at most 1)",
         id="range-route-risk",
     ),
     pytest.param(
         "capacity: 40",
         "capacity: 0",
-        "36:100: assets.c17.capacity: got 0 (expected greater than 0)",
+        "36:100: assets.c17.capacity: got 0 (expected a number above 0)",
         id="range-asset-capacity",
     ),
     # unknown keys: reported at the key, listing the keys allowed there
@@ -221,7 +221,7 @@ def test_same_text_from_memory_names_the_given_source():
     text = MINI_TEXT.replace("military: false, staff: 1,", "military: false, staff: 0,")
     with pytest.raises(ScenarioError) as info:
         loads_scenario(text, source="exercise.yaml")
-    assert [str(p) for p in info.value.problems] == ["exercise.yaml:12:83: actors.nac.staff: got 0 (expected greater than or equal to 1)"]
+    assert [str(p) for p in info.value.problems] == ["exercise.yaml:12:83: actors.nac.staff: got 0 (expected a number of at least 1)"]
 
 
 # -- cases asserted in part (see the notes on each) -----------------------------------------
@@ -337,7 +337,7 @@ def test_several_type_problems_are_all_reported_sorted_by_position(tmp_path):
         ("family: NATO, military: true, staff: 2,", "staff: two, family: NATOO, military: true,"),
     )
     assert problems(path) == [
-        f"{path}:13:37: actors.shape.staff: got 'two' (expected a valid integer, unable to parse string as an integer)",
+        f"{path}:13:37: actors.shape.staff: got 'two' (expected a whole number)",
         f"{path}:13:50: actors.shape.family: 'NATOO' is not allowed (one of 'NATO', 'UN', 'AU', 'EU', 'national' or 'NGO')",
         f"{path}:25:70: channels.un_nato.latency: negative duration '-2h' {NOT_A_DURATION}",
         f"{path}:33:1: unknown key 'liason' in the document (one of: {TOP_LEVEL_KEYS})",
@@ -369,7 +369,7 @@ def test_good_variant_applies():
 
 def test_bad_variant_patch_is_reported_at_the_patch_line_on_load(tmp_path):
     path = edited(tmp_path, ("channels.un_nato.latency: 1d", "actors.nac.staff: three"))
-    expected = [f"{path}:83:25: actors.nac.staff: got 'three' (expected a valid integer, unable to parse string as an integer)"]
+    expected = [f"{path}:83:25: actors.nac.staff: got 'three' (expected a whole number)"]
     assert problems(path) == expected  # checked at load, even when the variant is not asked for
     assert problems(path, variant="slow_channel") == expected
 
@@ -396,7 +396,7 @@ def test_unknown_variant_name():
 # The position of a --set problem is the override itself; the column counts
 # within PATH=VALUE (column 18 is the value in ``actors.nac.staff=abc``).
 
-STAFF_ABC = "--set actors.nac.staff=abc:1:18: actors.nac.staff: got 'abc' (expected a valid integer, unable to parse string as an integer)"
+STAFF_ABC = "--set actors.nac.staff=abc:1:18: actors.nac.staff: got 'abc' (expected a whole number)"
 
 
 def test_bad_override_value_through_load_scenario():
@@ -414,7 +414,7 @@ def test_bad_override_value_through_apply_override():
 @pytest.mark.parametrize(
     ("override", "expected"),
     [
-        ("actors.nac.staff=0", "--set actors.nac.staff=0:1:18: actors.nac.staff: got 0 (expected greater than or equal to 1)"),
+        ("actors.nac.staff=0", "--set actors.nac.staff=0:1:18: actors.nac.staff: got 0 (expected a number of at least 1)"),
         (
             "channels.un_nato.latency=-1h",
             f"--set channels.un_nato.latency=-1h:1:26: channels.un_nato.latency: negative duration '-1h' {NOT_A_DURATION}",
@@ -553,3 +553,14 @@ def test_a_patch_replacing_a_duration_with_a_mapping_is_reported_at_the_patch():
     assert [str(p) for p in info.value.problems] == [
         "--set actors.nac.processing={dist: uniform, low: 1h}:1:23: actors.nac.processing.high is missing (a value for this required key)"
     ]
+
+
+def test_true_is_not_a_staff_count(tmp_path):
+    path = edited(
+        tmp_path,
+        (
+            "{id: nac, name: North Atlantic Council, family: NATO, military: false, staff: 1,",
+            "{id: nac, name: North Atlantic Council, family: NATO, military: false, staff: true,",
+        ),
+    )
+    assert problems(path) == [f"{path}:12:83: actors.nac.staff: got True (expected a whole number)"]

@@ -199,8 +199,39 @@ def _explain(err: dict) -> tuple[str, str]:
         return f"{got!r} is not allowed", "one of " + err["ctx"]["expected"]
     if kind == "string_pattern_mismatch":
         return f"{got!r} is not a valid identifier", "letters, digits, _ and -, starting with a letter"
-    expected = msg.removeprefix("Input should be ").removeprefix("Value should have ").replace("a valid tuple", "a list")
-    return f"got {got!r}" if not isinstance(got, (dict, list)) else f"got a {type(got).__name__}", "expected " + expected
+    ctx = err.get("ctx", {})
+    worded = _EXPECTED.get(kind)
+    if worded is not None:
+        expected = "expected " + worded.format(**ctx)
+    else:
+        expected = "expected " + msg.removeprefix("Input should be ").removeprefix("Value should have ")
+    return (f"got {got!r}" if not isinstance(got, (dict, list)) else f"got a {type(got).__name__}"), expected
+
+
+# Our own words for pydantic's common error types, so messages stay the same across pydantic versions.
+_EXPECTED = {
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "string_type": "text",
+    "greater_than": "a number above {gt:g}",
+    "greater_than_equal": "a number of at least {ge:g}",
+    "less_than": "a number below {lt:g}",
+    "less_than_equal": "a number of at most {le:g}",
+    "tuple_type": "a list",
+    "list_type": "a list",
+    "dict_type": "a mapping of keys to values",
+    "model_type": "a mapping of keys to values",
+    "model_attributes_type": "a mapping of keys to values",
+    "too_short": "at least {min_length} item(s)",
+    "datetime_type": "an ISO date and time such as 2005-10-08T03:50:00Z",
+    "datetime_parsing": "an ISO date and time such as 2005-10-08T03:50:00Z",
+    "datetime_from_date_parsing": "an ISO date and time such as 2005-10-08T03:50:00Z",
+}
 
 
 def _data_path(data: Any, loc: tuple) -> Path_:

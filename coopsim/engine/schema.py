@@ -138,9 +138,9 @@ class ScenarioInfo(Model):
     description: str = ""
     start: datetime = Field(description="ISO date and time of hour 0, used for display")
     duration: Duration = Field(description="how long the scenario runs")
-    seed: int = Field(0, description="seed used when none is given on the command line")
+    seed: int = Field(0, strict=True, description="seed used when none is given on the command line")
     sources: tuple[Annotated[Source, BeforeValidator(_source_from_text)], ...] = ()
-    record_limit: int = Field(2_000_000, gt=0, description="stop the run after this many records")
+    record_limit: int = Field(2_000_000, strict=True, gt=0, description="stop the run after this many records")
 
 
 class Actor(Model):
@@ -148,7 +148,7 @@ class Actor(Model):
     name: str
     family: Family
     military: bool = False
-    staff: int = Field(1, ge=1, description="staff officers who each handle one message at a time")
+    staff: int = Field(1, strict=True, ge=1, description="staff officers who each handle one message at a time")
     processing: Distribution = Field("1h", description="time to handle one message")
     approval: Distribution = Field("0h", description="time to deliberate on a request this actor approves")
 
@@ -191,9 +191,9 @@ class Channel(Model):
     latency: Distribution
     loss: float = Field(0.0, ge=0.0, lt=1.0, description="chance a transmission is lost")
     resend_after: Duration = Field("1h", description="how long the sender waits before resending a lost message")
-    max_attempts: int = Field(5, ge=1, description="transmissions before the message is given up")
+    max_attempts: int = Field(5, strict=True, ge=1, description="transmissions before the message is given up")
     max_marking: Marking = Marking.unclassified
-    capacity: int | None = Field(None, ge=1, description="messages in transit at once")
+    capacity: int | None = Field(None, strict=True, ge=1, description="messages in transit at once")
 
 
 class Window(Model):
@@ -217,7 +217,7 @@ class Liaison(Model):
     name: str
     from_: Id = Field(alias="from", description="the actor the officer belongs to")
     at: Id = Field(description="the actor the officer is placed at")
-    count: int = Field(1, ge=1)
+    count: int = Field(1, strict=True, ge=1)
     relay_time: Distribution = Field("1h", description="time to carry a message between home and host")
     relays_facts: bool = Field(True, description="pass on what the host learns, where releasable")
     absent: tuple[Window, ...] = ()
@@ -229,7 +229,7 @@ class Asset(Model):
     owner: Id
     kind: str = Field(description="airlift, sealift, trucks, helicopter, escort, ...")
     mode: Mode
-    count: int = Field(1, ge=1)
+    count: int = Field(1, strict=True, ge=1)
     capacity: float = Field(gt=0, description="tonnes per trip (escorts: ships per convoy)")
     speed_kmh: float | None = Field(None, gt=0)
     base: Id
@@ -332,7 +332,7 @@ class Trigger(Model):
 
 
 class Inject(Model):
-    seq: int = Field(ge=1)
+    seq: int = Field(ge=1, strict=True)
     time: Duration | None = None
     trigger: Trigger | None = None
     contingency: bool = Field(False, description="released only by its trigger, a decision or the facilitator")
