@@ -100,7 +100,7 @@ def run(file: str, seed: int | None, variant: str | None, out: str | None, overr
     """
     from pathlib import Path
 
-    from coopsim.engine import ScenarioError, ScriptedDecider, load_scenario
+    from coopsim.engine import OutputDirError, ScenarioError, ScriptedDecider, load_scenario
     from coopsim.engine import run as run_scenario
     from coopsim.reports.summary import run_summary
 
@@ -113,6 +113,8 @@ def run(file: str, seed: int | None, variant: str | None, out: str | None, overr
         result = run_scenario(scenario, seed=seed, decider=decider, out=out, progress=_progress_line())
     except ScenarioError as exc:
         raise _problems(exc) from None
+    except OutputDirError as exc:
+        raise ProblemsError([str(exc)]) from None
     finally:
         _clear_progress()
     click.echo(run_summary(result))

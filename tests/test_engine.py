@@ -453,4 +453,61 @@ def test_asset_utilisation_counts_availability_set_by_a_decision(vary):
         d["decision_points"][0]["options"][1]["patch"] = {"assets.c17.available_from": "5d"}
 
     result = run(vary(edit), decider=ScriptedDecider({"dp_priority": "surge"}))
-    assert result.metrics.detail["assets"]["c17"]["available_unit_hours"] == 2 * (240 - 120)
+    # counted from the earliest availability in force during the run, so utilisation never exceeds 1
+    assert result.metrics.detail["assets"]["c17"]["available_unit_hours"] == 2 * 240
+    assert [r.t for r in records_of(vary(edit), decider=ScriptedDecider({"dp_priority": "surge"})) if r.kind == "trip_started"][0] == 120.0
+
+
+def test_utilisation_stays_below_one_when_availability_moves_later_after_trips(vary):
+    def edit(d):
+        d["decision_points"][0]["trigger"] = {"at": "8d"}
+        d["decision_points"][0]["options"][1]["patch"] = {"assets.c17.available_from": "9d"}
+
+    result = run(vary(edit), decider=ScriptedDecider({"dp_priority": "surge"}))
+    assert 0 < result.metrics.values["asset_utilisation.c17"] <= 1
+
+
+def test_cargo_lost_in_an_incident_is_carried_again_while_another_pool_waits(vary):
+    def edit(d):
+        d["routes"][0].update(risk=0.5, incident_delay="1h")
+        d["assets"].append(
+            {
+                "id": "c130",
+                "name": "Late C-130s",
+                "owner": "shape",
+                "kind": "airlift",
+                "mode": "air",
+                "count": 1,
+                "capacity": 10,
+                "base": "ramstein",
+                "available_from": "30d",
+            }
+        )
+        d["requests"][0]["assets"] = ["c17", "c130"]
+
+    for seed in range(1, 11):
+        result = run(vary(edit), seed=seed, keep_records=True)
+        assert result.metrics.values["fill_rate.islamabad"] == 1.0, seed
+        assert not [r for r in result.records if r.kind == "trip_started" and r.asset == "c130"]
+
+
+def test_rfi_parts_add_up_including_the_wait_for_the_answer(vary):
+    def edit(d):
+        d["facts"].append({"id": "stocks", "description": "NATO stock levels", "class": "humanitarian", "origin": "eadrcc", "at": "2d"})
+        d["requests"].append({"id": "ask", "kind": "rfi", "from": "un_ocha", "to": "eadrcc", "fact": "stocks", "at": "1h"})
+
+    v = run(vary(edit)).metrics.values
+    parts = sum(v[f"rfa_{p}.ask"] for p in ("transit", "queue", "processing", "rework", "approval", "transport"))
+    assert parts == pytest.approx(v["rfa_cycle_time.ask"])
+    assert v["rfa_transport.ask"] > 24  # most of the cycle is waiting for EADRCC to know the answer
+
+
+def test_a_decision_patch_changing_quantity_sets_the_demand(vary):
+    def edit(d):
+        d["requests"][0]["at"] = "1h"
+        d["injects"] = [d["injects"][0]]
+        d["decision_points"][0]["trigger"] = {"at": "30m"}
+        d["decision_points"][0]["options"][1]["patch"] = {"requests.airlift.quantity": 40}
+
+    v = run(vary(edit), decider=ScriptedDecider({"dp_priority": "surge"})).metrics.values
+    assert v["fill_rate.islamabad"] == 1.0

@@ -564,3 +564,33 @@ def test_true_is_not_a_staff_count(tmp_path):
         ),
     )
     assert problems(path) == [f"{path}:12:83: actors.nac.staff: got True (expected a whole number)"]
+
+
+def test_a_one_way_route_with_no_way_back_is_refused_at_load(tmp_path):
+    path = edited(tmp_path, ("mode: air, time: 10h}", "mode: air, time: 10h, two_way: false}"))
+    assert problems(path) == [
+        f"{path}:50:14: asset c17 (air) has no route from islamabad to ramstein (air routes joining islamabad to ramstein)"
+    ]
+
+
+def test_a_zero_duration_is_refused(tmp_path):
+    path = edited(tmp_path, ("  duration: 10d", "  duration: 0h"))
+    assert problems(path) == [f"{path}:5:13: scenario.duration: the duration is zero (expected a duration above 0, such as 30d)"]
+
+
+def test_infinite_quantities_are_refused():
+    with pytest.raises(ScenarioError, match=r"requests.airlift.quantity: got inf \(expected a finite number\)"):
+        load_scenario(MINI, overrides=["requests.airlift.quantity=.inf"])
+
+
+def test_decision_patches_are_checked_again_after_overrides():
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(MINI, overrides=["decision_points.dp_priority.options.surge.patch={assets.c17.count: 5}"])
+    assert "option surge changes assets.c17.count, which is fixed when a run starts" in str(info.value)
+
+
+def test_scenario_errors_survive_being_re_raised():
+    error = ScenarioError([Problem(Position("x.yaml", 3, 4), "bad", "good")])
+    again = type(error)(*error.args)
+    assert str(again) == "x.yaml:3:4: bad (good)"
+    assert again.problems == error.problems

@@ -91,3 +91,28 @@ def test_fast_json_lines_equal_json_dumps(vary):
         assert record.json_line().endswith("}\n")
         kinds.add(record.kind)
     assert len(kinds) >= 10
+
+
+def test_a_directory_that_is_not_a_run_is_never_replaced(vary, tmp_path):
+    from coopsim.engine import OutputDirError
+
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "chapter1.txt").write_text("precious")
+    with pytest.raises(OutputDirError, match="is not empty and holds no earlier run"):
+        run(vary(lambda d: None), out=precious)
+    assert [p.name for p in precious.iterdir()] == ["chapter1.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis"]
+
+
+def test_run_directory_gets_ordinary_permissions(vary, tmp_path):
+    run(vary(lambda d: None), out=tmp_path / "run")
+    assert (tmp_path / "run").stat().st_mode & 0o755 == 0o755
+
+
+def test_out_can_be_the_current_directory_when_empty(vary, tmp_path, monkeypatch):
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    run(vary(lambda d: None), out=".")
+    assert sorted(p.name for p in here.iterdir()) == ["events.jsonl", "manifest.json", "metrics.json"]

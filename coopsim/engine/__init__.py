@@ -14,6 +14,7 @@ from .deciders import Decider, Decision, DefaultDecider, ScriptedDecider, Situat
 from .document import Problem, ScenarioError
 from .loader import apply_override, apply_variant, load_scenario, loads_scenario
 from .metrics import Metrics, ObjectiveRating
+from .outputs import OutputDirError
 from .run import Outcome, RunResult, run
 from .schema import Scenario
 
@@ -24,6 +25,7 @@ __all__ = [
     "Metrics",
     "ObjectiveRating",
     "Outcome",
+    "OutputDirError",
     "Problem",
     "RunResult",
     "Scenario",

@@ -49,8 +49,13 @@ class ScenarioError(Exception):
     """A scenario (or a patch to one) has problems; ``problems`` lists each one."""
 
     def __init__(self, problems: list[Problem]):
+        # ``args`` holds the list itself, so the error survives being re-raised
+        # as ``type(e)(*e.args)`` (SimPy does this when a process fails).
+        super().__init__(problems)
         self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
 
 
 @dataclass

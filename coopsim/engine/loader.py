@@ -78,6 +78,8 @@ def loads_scenario(
         scenario = apply_variant(scenario, variant)
     for override in overrides:
         scenario = apply_override(scenario, override)
+    if variant is not None or overrides:
+        _check_patches(scenario, variants=False)  # decision patches must still fit what will actually run
     return scenario
 
 
@@ -464,13 +466,21 @@ def _check_request(s: Scenario, doc: Document, i: int, r, ref, actor) -> Iterabl
         pickup = r.pickup or pool.base
         if pickup not in by["locations"]:
             continue
-        for leg_from, leg_to in ((pool.base, pickup), (pickup, r.site)):
+        # Out to the pickup and the site, and back to base from the site (or from wherever an incident stops it).
+        try:
+            onward = find_path(s, pool, pickup, r.site)
+            stops = [pickup, *(leg.origin for leg in onward), r.site]
+        except LookupError:
+            stops = [pickup, r.site]
+        pairs = [(pool.base, pickup), (pickup, r.site)] + [(stop, pool.base) for stop in dict.fromkeys(stops)]
+        for leg_from, leg_to in pairs:
             if leg_from == leg_to:
                 continue
             try:
                 find_path(s, pool, leg_from, leg_to)
             except LookupError as exc:
                 yield Problem(doc.position((*base, "assets", j)), str(exc), f"{pool.mode.value} routes joining {leg_from} to {leg_to}")
+                break
 
 
 def _check_trigger(s: Scenario, doc: Document, t, path: Path_, ref, actor) -> Iterable[Problem]:
@@ -531,8 +541,8 @@ def _known(table: dict, kind: str) -> str:
 _FIXED_AT_START = {"staff", "count", "capacity"}
 
 
-def _check_patches(s: Scenario) -> None:
-    """Validate every decision option's patch and every variant before anything runs."""
+def _check_patches(s: Scenario, variants: bool = True) -> None:
+    """Validate every decision option's patch (and every variant) before anything runs."""
     doc = s._document
     problems: list[Problem] = []
     for i, dp in enumerate(s.decision_points):
@@ -546,7 +556,7 @@ def _check_patches(s: Scenario) -> None:
                 problems.extend(exc.problems)
                 continue
             problems.extend(_runtime_patch_problems(s, patched, doc.position(where), o.id))
-    for name, v in s.variants.items():
+    for name, v in s.variants.items() if variants else ():
         try:
             patch_scenario(s, v.patch, doc, ("variants", name, "patch"))
         except ScenarioError as exc:

@@ -40,44 +40,54 @@ class Job:
     unclaimed: float
     done: simpy.Event
     delivered: float = 0.0
-    dispatchers: int = 0
     started: bool = False
     owner: str = ""
     pools: list[Pool] = field(default_factory=list)
+    _more: simpy.Event | None = None
 
     @property
     def request(self) -> Request:
         # Read afresh on every use, so a decision's patch (say, to the escort policy) applies to trips still to come.
         return self.world.scenario.by_id["requests"][self.request_id]
 
+    def more_work(self) -> simpy.Event:
+        """An event that fires when lost cargo is put back to be carried again."""
+        if self._more is None:
+            self._more = self.world.env.event()
+        return self._more
+
+    def put_back(self, load: float) -> None:
+        self.unclaimed += load
+        if self._more is not None:
+            self._more.succeed()
+            self._more = None
+
 
 def fulfil(w: World, request: Request, owner: str) -> Generator[Any, Any, None]:
     """Carry all of ``request``'s cargo; returns when the last tonne is delivered."""
     job = Job(w, request.id, request.quantity, w.env.event(), owner=owner, pools=[w.pools[a] for a in request.assets])
-    _dispatch_all(w, job)
+    for pool in job.pools:
+        w.env.process(_dispatch(w, job, pool))
     yield job.done
 
 
-def _dispatch_all(w: World, job: Job) -> None:
-    for pool in job.pools:
-        job.dispatchers += 1
-        w.env.process(_dispatch(w, job, pool))
-
-
 def _dispatch(w: World, job: Job, pool: Pool) -> Generator[Any, Any, None]:
+    """Commit ``pool``'s units to trips until the job is done; idle while no cargo is unclaimed."""
     env = w.env
     if env.now < pool.spec.available_from:
         yield env.timeout(pool.spec.available_from - env.now)
-    while job.unclaimed > EPSILON:
+    while not job.done.triggered:
+        if job.unclaimed <= EPSILON:
+            yield job.more_work() | job.done
+            continue
         unit = pool.units.request()
         yield unit
         if job.unclaimed <= EPSILON:
             pool.units.release(unit)
-            break
+            continue
         load = min(pool.spec.capacity, job.unclaimed)
         job.unclaimed -= load
         env.process(_trip(w, job, pool, unit, load))
-    job.dispatchers -= 1
 
 
 def _trip(w: World, job: Job, pool: Pool, unit: simpy.Resource, load: float) -> Generator[Any, Any, None]:
@@ -108,9 +118,7 @@ def _trip(w: World, job: Job, pool: Pool, unit: simpy.Resource, load: float) -> 
             job.done.succeed()
         where = r.site
     else:
-        job.unclaimed += load
-        if job.dispatchers == 0:
-            _dispatch_all(w, job)
+        job.put_back(load)
         yield env.timeout(incident.route.incident_delay)
         where = incident.origin
     yield from _travel(w, pool, w.path(pool, where, spec.base))

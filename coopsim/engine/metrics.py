@@ -24,6 +24,7 @@ last delivery).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,8 +99,11 @@ class _Site:
 class Measurer:
     """A sink that accumulates the metrics of one run."""
 
-    def __init__(self, scenario: Scenario):
+    def __init__(self, scenario: Scenario, current: Callable[[], Scenario] | None = None):
+        # ``scenario`` is the run's scenario as it started; ``current`` gives it as
+        # decision patches have left it (a request's quantity is read when it is submitted).
         self.scenario = scenario
+        self.current = current or (lambda: scenario)
         self.requests: dict[str, _Request] = defaultdict(_Request)
         self.sites: dict[str, _Site] = defaultdict(_Site)
         # fact -> actor -> [sum of latencies, editions learned]
@@ -179,7 +183,7 @@ class Measurer:
         if r.state == "submitted":
             if state.submitted is None:
                 state.submitted = r.t
-                spec = self.scenario.by_id["requests"][r.request]
+                spec = self.current().by_id["requests"][r.request]
                 if spec.site is not None and spec.quantity > 0:
                     site = self.sites[spec.site]
                     site.advance(r.t)
@@ -218,13 +222,10 @@ class Measurer:
         self.decisions.append({"t": r.t, "decision": r.decision, "option": r.option, "by": r.by})
 
     # -- the end of the run -----------------------------------------------------------------
-    def finish(self, end: float, scenario: Scenario | None = None) -> Metrics:
-        """The run's metrics, with ``end`` the simulated time the run stopped at.
-
-        ``scenario`` is the scenario as the run left it (decision patches
-        applied), which sets, for example, when assets became available.
-        """
-        s = scenario or self.scenario
+    def finish(self, end: float) -> Metrics:
+        """The run's metrics, with ``end`` the simulated time the run stopped at."""
+        s = self.current()
+        first_available = {a.id: a.available_from for a in self.scenario.assets}
         values: dict[str, float | None] = {}
         detail: dict[str, Any] = {}
 
@@ -302,7 +303,8 @@ class Measurer:
             self.busy[asset] += end - started
         asset_detail, busy_total, avail_total = {}, 0.0, 0.0
         for a in s.assets:
-            available = a.count * max(0.0, end - a.available_from)
+            # from the earliest time the asset was available: a patch may have changed it mid-run
+            available = a.count * max(0.0, end - min(a.available_from, first_available.get(a.id, a.available_from)))
             busy = self.busy.get(a.id, 0.0)
             values[f"asset_utilisation.{a.id}"] = busy / available if available else None
             busy_total += busy

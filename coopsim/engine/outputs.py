@@ -16,10 +16,34 @@ from pathlib import Path
 from typing import Any
 
 
+class OutputDirError(Exception):
+    """The output directory cannot take a run (it holds something that is not a run)."""
+
+
+def check_out_dir(final: Path) -> None:
+    """Refuse to replace a directory unless it is empty or holds an earlier run.
+
+    Raises:
+        OutputDirError: ``final`` is a file, or a directory with other things in it.
+    """
+    if not final.exists():
+        return
+    if not final.is_dir():
+        raise OutputDirError(f"{final}: exists and is not a directory (expected a new or earlier run directory)")
+    if any(final.iterdir()) and not (final / "manifest.json").exists():
+        raise OutputDirError(f"{final}: is not empty and holds no earlier run (expected a new directory, e.g. runs/my-run)")
+
+
 def staging_dir(final: Path) -> Path:
     """A fresh directory next to ``final`` to write a run into."""
+    final = final.resolve()
     final.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    # mkdtemp makes it private (0700); a run directory should get the usual permissions
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)
+    return staging
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -31,6 +55,7 @@ def write_json(path: Path, data: Any) -> None:
 
 def publish(staging: Path, final: Path) -> None:
     """Move a complete staging directory to ``final``, replacing any earlier run there."""
+    final = final.resolve()
     if final.exists():
         old = final.with_name(f".{final.name}.old-{os.getpid()}")
         os.replace(final, old)

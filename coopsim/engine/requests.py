@@ -108,6 +108,9 @@ def _lifecycle(w: World, request_id: str) -> Generator[Any, Any, None]:
 def _answer(w: World, r: Request, holder: str) -> Generator[Any, Any, None]:
     """An approved RFI: the holder sends the fact, if it knows it and may release it."""
     fact = w.scenario.by_id["facts"][r.fact]
+    # Finding the answer (waiting until the holder knows it) and sending it are the
+    # "transport" of an RFI: the holder is tasked first.
+    _state(w, r, holder, "tasked", note="to answer")
     if fact.id not in w.knowledge[holder]:
         yield w.when(f"fact:{fact.id}:{holder}")
     edition = w.knowledge[holder][fact.id][2]
@@ -116,8 +119,6 @@ def _answer(w: World, r: Request, holder: str) -> Generator[Any, Any, None]:
         w.emit(FactWithheld, holder, fact.id, r.from_, reason)
         _state(w, r, holder, "aborted", note="the fact asked for is not releasable to the requester")
         return
-    _state(w, r, holder, "tasked", note="to answer")
-    # The answer is the "delivery" of an RFI: its hours count as transport, not transit.
     route = yield from deliver(w, holder, r.from_, f"fact:{fact.id}", fact.marking)
     if route is None:
         _state(w, r, holder, "aborted", note=f"could not reach {r.from_}")

@@ -15,6 +15,7 @@ seed and coopsim version always give a byte-identical ``events.jsonl``.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from . import exercise
 from .deciders import Decider, DefaultDecider, ScriptedDecider
 from .loader import load_scenario
 from .metrics import Measurer, Metrics
-from .outputs import publish, staging_dir, write_json
+from .outputs import check_out_dir, publish, staging_dir, write_json
 from .records import Record, RunStopped
 from .schema import Scenario
 from .sinks import JsonlSink, MemorySink
@@ -122,34 +123,40 @@ def run(
     decider = decider or DefaultDecider()
     if isinstance(decider, ScriptedDecider):
         decider.check(scenario)
-    measurer = Measurer(scenario)
-    sinks: list[Any] = [measurer]
+    final = Path(out) if out is not None else None
+    if final is not None:
+        check_out_dir(final)
+    sinks: list[Any] = []
     memory = MemorySink() if keep_records else None
     if memory is not None:
         sinks.append(memory)
-    final = Path(out) if out is not None else None
     staging = staging_dir(final) if final is not None else None
-    log = JsonlSink(staging / "events.jsonl") if staging is not None else None
-    if log is not None:
-        sinks.append(log)
-
-    began = time.perf_counter()
-    world = build(scenario, seed, decider, sinks, record_limit)
     failure: BaseException | None = None
     try:
-        outcome = simulate(world, progress)
-    except Exception as exc:  # a bug or a decider's error: keep what was recorded, then re-raise
-        failure = exc
-        outcome = Outcome("failed", f"{type(exc).__name__}: {exc}", world.env.now)
-    finally:
+        log = JsonlSink(staging / "events.jsonl") if staging is not None else None
         if log is not None:
-            log.close()
-    metrics = measurer.finish(outcome.end_time, world.scenario)
-    manifest = _manifest(scenario, seed, decider, outcome, world.records_written, time.perf_counter() - began)
-    if final is not None:
-        write_json(staging / "metrics.json", metrics.as_dict())
-        write_json(staging / "manifest.json", manifest)
-        publish(staging, final)
+            sinks.append(log)
+        began = time.perf_counter()
+        world = build(scenario, seed, decider, sinks, record_limit)
+        measurer = Measurer(scenario, lambda: world.scenario)
+        sinks.insert(0, measurer)
+        try:
+            outcome = simulate(world, progress)
+        except Exception as exc:  # a bug or a decider's error: keep what was recorded, then re-raise
+            failure = exc
+            outcome = Outcome("failed", f"{type(exc).__name__}: {exc}", world.env.now)
+        finally:
+            if log is not None:
+                log.close()
+        metrics = measurer.finish(outcome.end_time)
+        manifest = _manifest(scenario, seed, decider, outcome, world.records_written, time.perf_counter() - began)
+        if final is not None:
+            write_json(staging / "metrics.json", metrics.as_dict())
+            write_json(staging / "manifest.json", manifest)
+            publish(staging, final)
+    finally:
+        if staging is not None and staging.exists():  # only when the run never got as far as publishing
+            shutil.rmtree(staging, ignore_errors=True)
     if failure is not None:
         raise failure
     return RunResult(manifest, metrics, final, tuple(memory) if memory is not None else None)

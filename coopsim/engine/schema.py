@@ -54,7 +54,7 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from .distributions import Distribution
 from .durations import Duration
@@ -71,7 +71,7 @@ IdList = Annotated[tuple[Id, ...], BeforeValidator(_one_or_many)]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, validate_default=True, allow_inf_nan=False)
 
 
 class Family(StrEnum):
@@ -141,6 +141,13 @@ class ScenarioInfo(Model):
     seed: int = Field(0, strict=True, description="seed used when none is given on the command line")
     sources: tuple[Annotated[Source, BeforeValidator(_source_from_text)], ...] = ()
     record_limit: int = Field(2_000_000, strict=True, gt=0, description="stop the run after this many records")
+
+    @field_validator("duration")
+    @classmethod
+    def _runs_at_all(cls, hours: float) -> float:
+        if hours <= 0:
+            raise ValueError("the duration is zero (expected a duration above 0, such as 30d)")
+        return hours
 
 
 class Actor(Model):
