@@ -58,7 +58,9 @@ def load_scenario(path: str | Path, *, variant: str | None = None, overrides: Se
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ScenarioError([Problem(Position(str(path), 1, 1), f"not UTF-8 text ({exc.reason})", "a UTF-8 YAML file")]) from None
-    return loads_scenario(text, source=str(path), variant=variant, overrides=overrides, sha256=hashlib.sha256(raw).hexdigest())
+    # A bundled scenario named by name is reported by its file, so an error's file:line:col can be opened.
+    source = str(path) if Path(path) == file else str(file)
+    return loads_scenario(text, source=source, variant=variant, overrides=overrides, sha256=hashlib.sha256(raw).hexdigest())
 
 
 def loads_scenario(
