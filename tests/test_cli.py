@@ -112,7 +112,7 @@ def test_run_prints_rated_objectives_and_writes_outputs(runner, tmp_path):
     out = tmp_path / "run"
     result = runner.invoke(main, ["run", str(MINI), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["events.jsonl", "manifest.json", "metrics.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["events.jsonl", "manifest.json", "metrics.json", "scenario.yaml"]
 
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     objectives = {o["name"]: o for o in metrics["objectives"]}

@@ -51,7 +51,7 @@ def test_rerunning_into_a_directory_replaces_it_atomically(vary, tmp_path):
     run(vary(lambda d: None), out=out)
     (out / "stale.txt").write_text("from before")
     run(vary(lambda d: None), out=out)
-    assert sorted(p.name for p in out.iterdir()) == ["events.jsonl", "manifest.json", "metrics.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["events.jsonl", "manifest.json", "metrics.json", "scenario.yaml"]
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
 
@@ -115,4 +115,14 @@ def test_out_can_be_the_current_directory_when_empty(vary, tmp_path, monkeypatch
     here.mkdir()
     monkeypatch.chdir(here)
     run(vary(lambda d: None), out=".")
-    assert sorted(p.name for p in here.iterdir()) == ["events.jsonl", "manifest.json", "metrics.json"]
+    assert sorted(p.name for p in here.iterdir()) == ["events.jsonl", "manifest.json", "metrics.json", "scenario.yaml"]
+
+
+def test_the_run_keeps_the_scenario_as_run(tmp_path):
+    from coopsim.engine import loads_scenario
+
+    scenario = load_scenario(MINI, variant="slow_channel", overrides=["actors.nac.approval=6h"])
+    result = run(scenario, out=tmp_path / "run")
+    again = loads_scenario((tmp_path / "run" / "scenario.yaml").read_text(), source="scenario.yaml")
+    assert again.model_dump() == scenario.model_dump()
+    assert hashlib.sha256(again.model_dump_json(by_alias=True).encode()).hexdigest() == result.manifest["scenario"]["resolved_sha256"]

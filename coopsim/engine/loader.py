@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ValidationError
 
 from .document import Document, Path_, Position, Problem, ScenarioError, parse_yaml
@@ -83,6 +84,11 @@ def loads_scenario(
     if variant is not None or overrides:
         _check_patches(scenario, variants=False)  # decision patches must still fit what will actually run
     return scenario
+
+
+def scenario_yaml(scenario: Scenario) -> str:
+    """The scenario as it runs (variant and overrides applied), as YAML that loads again."""
+    return yaml.safe_dump(scenario._document.data, sort_keys=False, allow_unicode=True, width=120)
 
 
 def apply_variant(scenario: Scenario, name: str) -> Scenario:

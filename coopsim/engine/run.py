@@ -6,7 +6,8 @@
   end, or until the record limit or an interrupt stops it;
 * **measure**: the :class:`~coopsim.engine.metrics.Metrics`, accumulated as
   records streamed past;
-* **write**: ``events.jsonl``, ``metrics.json`` and ``manifest.json``, atomically.
+* **write**: ``events.jsonl``, ``metrics.json``, ``manifest.json`` and the
+  resolved ``scenario.yaml`` (what the reports read), atomically.
 
 :func:`run` does all four and returns a :class:`RunResult`. The same scenario,
 seed and coopsim version always give a byte-identical ``events.jsonl``.
@@ -25,7 +26,7 @@ from typing import Any
 from .. import __version__
 from . import exercise
 from .deciders import Decider, DefaultDecider, ScriptedDecider
-from .loader import load_scenario
+from .loader import load_scenario, scenario_yaml
 from .metrics import Measurer, Metrics
 from .outputs import check_out_dir, publish, staging_dir, write_json
 from .records import Record, RunStopped
@@ -152,6 +153,9 @@ def run(
         manifest = _manifest(scenario, seed, decider, outcome, world.records_written, time.perf_counter() - began)
         if final is not None:
             write_json(staging / "metrics.json", metrics.as_dict())
+            if scenario._document is not None:
+                # the scenario as run (variant and overrides applied), so reports need nothing else
+                (staging / "scenario.yaml").write_text(scenario_yaml(scenario), encoding="utf-8")
             write_json(staging / "manifest.json", manifest)
             publish(staging, final)
     finally:
@@ -181,5 +185,5 @@ def _manifest(scenario: Scenario, seed: int, decider: Decider, outcome: Outcome,
         "records": records,
         "wall_time_s": round(wall, 3),
         "outcome": {"status": outcome.status, "reason": outcome.reason, "end_time": outcome.end_time},
-        "files": {"events": "events.jsonl", "metrics": "metrics.json", "manifest": "manifest.json"},
+        "files": {"events": "events.jsonl", "metrics": "metrics.json", "manifest": "manifest.json", "scenario": "scenario.yaml"},
     }

@@ -43,5 +43,5 @@ def run_summary(result: RunResult) -> str:
                 f" (target {format_value(o.metric, o.target)})"
             )
     if result.out_dir is not None:
-        lines.append(f"Outputs in {result.out_dir}/: events.jsonl, metrics.json, manifest.json")
+        lines.append(f"Outputs in {result.out_dir}/: " + ", ".join(sorted(p.name for p in result.out_dir.iterdir())))
     return "\n".join(lines)
