@@ -85,7 +85,16 @@ def validate(files: tuple[str, ...]) -> None:
     "--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a setting, e.g. --set actors.nac.staff=3 (repeatable)."
 )
 @click.option("--decisions", type=click.Path(dir_okay=False), help="YAML file of choices at decision points.")
-def run(file: str, seed: int | None, variant: str | None, out: str | None, overrides: tuple[str, ...], decisions: str | None) -> None:
+@click.option("--report", "with_report", is_flag=True, help="Also write the after-action report into OUT/report.")
+def run(
+    file: str,
+    seed: int | None,
+    variant: str | None,
+    out: str | None,
+    overrides: tuple[str, ...],
+    decisions: str | None,
+    with_report: bool,
+) -> None:
     """Run a scenario once and print its summary.
 
     FILE is a scenario file or the name of a bundled scenario. Decision
@@ -97,6 +106,7 @@ def run(file: str, seed: int | None, variant: str | None, out: str | None, overr
       coopsim run somalia-wfp-escort-2008 --seed 3 --variant no_liaison
       coopsim run my.yaml --set channels.un_nato.latency=2d --out runs/slow
       coopsim run my.yaml --decisions choices.yaml
+      coopsim run pakistan-earthquake-2005 --report
     """
     from pathlib import Path
 
@@ -118,10 +128,42 @@ def run(file: str, seed: int | None, variant: str | None, out: str | None, overr
     finally:
         _clear_progress()
     click.echo(run_summary(result))
+    if with_report:
+        click.echo(f"Report in {_report(result.out_dir, None, 'md,json')}/")
     if result.outcome.status == "interrupted":
         sys.exit(130)
     if result.outcome.status != "completed":
         sys.exit(2)
+
+
+def _report(run_dir, out, formats: str):
+    from coopsim.engine import OutputDirError
+    from coopsim.reports.rundir import RunDirError
+    from coopsim.reports.write import write_report
+
+    try:
+        return write_report(run_dir, out, tuple(f.strip() for f in formats.split(",") if f.strip()))
+    except (RunDirError, OutputDirError, ValueError) as exc:
+        raise ProblemsError([str(exc)]) from None
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path())
+@click.option("--format", "formats", default="md,json", show_default=True, help="Comma-separated formats: md, json.")
+@click.option("--out", type=click.Path(file_okay=False), help="Report directory (default: RUN_DIR/report).")
+def report(run_dir: str, formats: str, out: str | None) -> None:
+    """Write the after-action report of a finished run (HSEEP AAR/IP with ODCR lessons).
+
+    RUN_DIR is the --out directory of `coopsim run`. The report reads only
+    what the run wrote; it never re-runs the model.
+
+    \b
+    Examples:
+      coopsim run pakistan-earthquake-2005 --out runs/pk
+      coopsim report runs/pk
+      coopsim report runs/pk --format json --out reports/pk
+    """
+    click.echo(f"Report in {_report(run_dir, out, formats)}/")
 
 
 def _progress_line():

@@ -87,8 +87,13 @@ def loads_scenario(
 
 
 def scenario_yaml(scenario: Scenario) -> str:
-    """The scenario as it runs (variant and overrides applied), as YAML that loads again."""
-    return yaml.safe_dump(scenario._document.data, sort_keys=False, allow_unicode=True, width=120)
+    """The scenario as it runs (variant and overrides applied), as YAML that loads again.
+
+    The variants are left out: one has been applied, and the others were
+    written against the base scenario, not this one.
+    """
+    data = {k: v for k, v in scenario._document.data.items() if k != "variants"}
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)
 
 
 def apply_variant(scenario: Scenario, name: str) -> Scenario:

@@ -20,8 +20,8 @@ class OutputDirError(Exception):
     """The output directory cannot take a run (it holds something that is not a run)."""
 
 
-def check_out_dir(final: Path) -> None:
-    """Refuse to replace a directory unless it is empty or holds an earlier run.
+def check_out_dir(final: Path, marker: str = "manifest.json") -> None:
+    """Refuse to replace a directory unless it is empty or holds an earlier output (a ``marker`` file).
 
     Raises:
         OutputDirError: ``final`` is a file, or a directory with other things in it.
@@ -30,8 +30,8 @@ def check_out_dir(final: Path) -> None:
         return
     if not final.is_dir():
         raise OutputDirError(f"{final}: exists and is not a directory (expected a new or earlier run directory)")
-    if any(final.iterdir()) and not (final / "manifest.json").exists():
-        raise OutputDirError(f"{final}: is not empty and holds no earlier run (expected a new directory, e.g. runs/my-run)")
+    if any(final.iterdir()) and not (final / marker).exists():
+        raise OutputDirError(f"{final}: is not empty and holds no earlier {marker} (expected a new directory, e.g. runs/my-run)")
 
 
 def staging_dir(final: Path) -> Path:

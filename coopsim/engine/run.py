@@ -167,7 +167,7 @@ def run(
 
 
 def _manifest(scenario: Scenario, seed: int, decider: Decider, outcome: Outcome, records: int, wall: float) -> dict[str, Any]:
-    resolved = scenario.model_dump_json(by_alias=True).encode("utf-8")
+    resolved = scenario.model_dump_json(by_alias=True, exclude={"variants"}).encode("utf-8")  # what ran, as in scenario.yaml
     return {
         "coopsim_version": __version__,
         "scenario": {

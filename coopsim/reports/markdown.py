@@ -1,0 +1,118 @@
+"""The after-action report in Markdown, for pasting into a wiki.
+
+A view of the report mapping built by :func:`coopsim.reports.aar.build_aar`.
+All scenario text is escaped: ``<``, ``>`` and ``&`` become entities (a wiki
+would otherwise pass raw HTML through) and ``|`` cannot break a table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SECTIONS = (
+    "1. Exercise overview",
+    "2. Executive summary",
+    "3. Objectives and ratings",
+    "4. Strengths and areas for improvement (ODCR)",
+    "5. Timeline: MSEL as planned and as run",
+    "6. Decisions",
+    "7. Improvement plan",
+    "8. Appendices",
+)
+
+
+def esc(value: Any) -> str:
+    """Scenario text made safe for Markdown (and the HTML a wiki makes of it)."""
+    text = "" if value is None else str(value)
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+def _hours(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f} h"
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def render_markdown(doc: dict[str, Any]) -> str:
+    """The report as one Markdown document."""
+    ov = doc["overview"]
+    out = [f"# After-action report: {esc(ov['name'])}", ""]
+    out += [f"## {SECTIONS[0]}", "", esc(ov["description"]), ""]
+    out += [f"- **Scenario start:** {esc(ov['start'])}", f"- **Duration:** {ov['duration_days']:g} days"]
+    for family, names in ov["organisations"].items():
+        out.append(f"- **{esc(family)}:** {esc(', '.join(names))}")
+    out.append("")
+    out += ["**Sources**", ""] + [f"- {esc(s['title'])}" + (f" — {esc(s['url'])}" if s.get("url") else "") for s in ov["sources"]] + [""]
+    out += [f"## {SECTIONS[1]}", "", " ".join(esc(s) for s in doc["executive_summary"]), ""]
+    out += [f"## {SECTIONS[2]}", ""]
+    out += _table(
+        ["Objective", "Metric", "Target", "Achieved", "Rating"],
+        [[o["name"], o["metric"], o["target_text"], o["achieved"], o["rating"]] for o in doc["objectives"]],
+    )
+    out += [f"## {SECTIONS[3]}", ""]
+    names = {o["id"]: o["name"] for o in doc["objectives"]}
+    for x in doc["lessons"]:
+        label = "Strength" if x["kind"] == "strength" else "Area for improvement"
+        out += [f"### {esc(names.get(x['objective'], x['objective']))} — {label}", ""]
+        for part in ("observation", "discussion", "conclusion", "recommendation"):
+            out.append(f"- **{part.capitalize()}:** {esc(x[part])}")
+        out += [f"- **Responsible:** {esc(x['responsible'])} ({esc(x['capability'])})", ""]
+    out += [f"## {SECTIONS[4]}", ""]
+    observed = {True: "yes", False: "no", None: "for the players"}
+    out += _table(
+        ["Seq", "Planned", "Released", "Acknowledged", "Expected action", "Observed"],
+        [
+            [
+                t["seq"],
+                _hours(t["planned"]) if t["planned"] is not None else (t["trigger"] or "contingency"),
+                _hours(t["released"]),
+                _hours(t["acknowledged"]),
+                t["expected_action"],
+                observed[t["observed"]],
+            ]
+            for t in doc["timeline"]
+        ],
+    )
+    out += [f"## {SECTIONS[5]}", ""]
+    if doc["decisions"]:
+        out += _table(
+            ["Time", "Decision point", "Owner", "Option", "Taken by", "Rationale"],
+            [[_hours(d["t"]), d["name"], d["owner"], d["option"], d["by"], d["rationale"]] for d in doc["decisions"]],
+        )
+    else:
+        out += ["No decision point was reached.", ""]
+    out += [f"## {SECTIONS[6]}", ""]
+    out += _table(
+        ["Issue", "Corrective action", "Capability", "Responsible", "Start", "Completion"],
+        [
+            [p["issue"], p["corrective_action"], p["capability"], p["responsible"], p["start"], p["completion"]]
+            for p in doc["improvement_plan"]
+        ],
+    )
+    app = doc["appendices"]
+    out += [f"## {SECTIONS[7]}", "", "### A. Master Scenario Events List", ""]
+    out += _table(
+        ["Seq", "Time", "Type", "From", "To", "Description", "Expected action", "Objective"],
+        [
+            [
+                m["seq"],
+                _hours(m["time"]) if m["time"] is not None else "trigger",
+                m["type"],
+                m["from"],
+                ", ".join(m["to"]),
+                m["description"],
+                m["expected_action"],
+                m["objective"] or "",
+            ]
+            for m in app["msel"]
+        ],
+    )
+    out += ["### B. Event log summary", ""] + _table(["Record kind", "Count"], [[k, v] for k, v in app["event_summary"].items()])
+    out += ["### C. Model assumptions", ""] + [f"- {esc(a)}" for a in app["assumptions"]] + [""]
+    out += ["### D. Provenance", ""] + [f"- **{esc(k)}:** {esc(v)}" for k, v in app["provenance"].items()] + [""]
+    return "\n".join(out)
