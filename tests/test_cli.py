@@ -49,7 +49,9 @@ def assert_one_line_error(result, line: str) -> None:
 # -- help -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [[], ["validate"], ["run"], ["scenarios"], ["schema"]], ids=lambda c: " ".join(c) or "group")
+@pytest.mark.parametrize(
+    "command", [[], ["validate"], ["run"], ["scenarios"], ["schema"], ["report"]], ids=lambda c: " ".join(c) or "group"
+)
 @pytest.mark.parametrize("flag", ["--help", "-h"])
 def test_every_command_has_help_with_an_example(runner, command, flag):
     result = runner.invoke(main, [*command, flag])
@@ -61,7 +63,7 @@ def test_every_command_has_help_with_an_example(runner, command, flag):
 def test_group_help_lists_every_command(runner):
     result = runner.invoke(main, ["--help"])
     commands = result.output.split("Commands:", 1)[1]
-    assert [line.split()[0] for line in commands.strip().splitlines()] == ["run", "scenarios", "schema", "validate"]
+    assert [line.split()[0] for line in commands.strip().splitlines()] == ["report", "run", "scenarios", "schema", "validate"]
 
 
 def test_version(runner):

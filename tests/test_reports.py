@@ -1,0 +1,148 @@
+"""The after-action report: reading run directories, ODCR rules, and the Markdown/JSON outputs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from conftest import MINI
+
+from coopsim.cli import main
+from coopsim.engine import load_scenario, run
+from coopsim.engine.records import FactWithheld, Incident
+from coopsim.reports.markdown import SECTIONS
+from coopsim.reports.odcr import Evidence, Lesson, lesson
+from coopsim.reports.rundir import RunDirError, read_run
+from coopsim.reports.write import write_report
+
+PARTS = {"transit": 8.0, "queue": 1.0, "processing": 4.0, "rework": 0.0, "approval": 40.0, "transport": 10.0}
+
+
+@pytest.fixture
+def mini():
+    return load_scenario(MINI)
+
+
+def _objective(scenario, oid):
+    return scenario.by_id["objectives"][oid]
+
+
+def test_approval_dominated_cycle_is_put_on_the_approver(mini):
+    detail = {"requests": {"airlift": {"cycle_time": 63.0, "parts": PARTS, "submitted": 3.0, "state": "handed_back"}}}
+    ev = Evidence(mini, {"rfa_cycle_time": 63.0}, detail, ())
+    assert lesson(_objective(mini, "obj_cycle"), "S", 63.0, ev) == Lesson(
+        objective="obj_cycle",
+        kind="improvement",
+        observation="RFA handled promptly: rfa_cycle_time was 63.0 h against a target of 72.0 h; rated S.",
+        discussion="Request airlift took 63.0 h from submission to completion: transit 8.0 h, queue 1.0 h, processing 4.0 h, "
+        "approval 40.0 h, transport 10.0 h. The largest part was approval (63%).",
+        conclusion="Deliberation at nac set the pace of the response.",
+        recommendation="Agree criteria under which nac pre-authorises such requests.",
+        responsible="NATO (North Atlantic Council)",
+        capability="Planning",
+    )
+
+
+def test_a_rated_p_objective_is_a_strength_to_sustain(mini):
+    detail = {"requests": {"airlift": {"cycle_time": 63.0, "parts": PARTS, "submitted": 3.0, "state": "handed_back"}}}
+    x = lesson(_objective(mini, "obj_cycle"), "P", 63.0, Evidence(mini, {}, detail, ()))
+    assert x.kind == "strength"
+    assert x.conclusion == "Performed without challenges: deliberation at nac set the pace of the response."
+    assert x.recommendation == (
+        "Sustain: record this as a good practice and keep it in the next exercise "
+        "(agree criteria under which nac pre-authorises such requests)."
+    )
+
+
+def test_withheld_fact_is_traced_to_the_agreement(mini):
+    objective = mini.objectives[0].model_copy(
+        update={"id": "obj_info", "name": "OCHA knows the flights", "metric": "info_latency.flights.un_ocha"}
+    )
+    withheld = FactWithheld(48.0, 30, "shape", "flights", "un_ocha", "no agreement in force releases class 'operational' from NATO to UN")
+    x = lesson(objective, "U", None, Evidence(mini, {}, {"facts": {}}, (withheld,)))
+    assert (x.discussion, x.conclusion, x.recommendation, x.responsible, x.capability) == (
+        "shape did not pass flights (operational, restricted) to un_ocha at 48.0 h: "
+        "no agreement in force releases class 'operational' from NATO to UN.",
+        "The operational information was not releasable to UN (UN OCHA) under the agreements in force.",
+        "Extend an information-sharing arrangement to cover 'operational' information up to restricted.",
+        "NATO (SHAPE)",
+        "Planning",
+    )
+    assert (
+        x.observation == "OCHA knows the flights: info_latency.flights.un_ocha could not be measured in this run (target 72.0 h); rated U."
+    )
+
+
+def test_incidents_call_for_escorts(mini):
+    objective = mini.objectives[0].model_copy(update={"id": "obj_safe", "name": "No attacks", "metric": "incidents"})
+    hits = tuple(Incident(50.0 + i, i, "shape", "c17", f"trip{i}", "airlift", "coast", False, 40.0) for i in range(2))
+    x = lesson(objective, "U", 2.0, Evidence(mini, {}, {}, hits))
+    assert x.discussion == "2 incident(s) in transit, 2 on coast; 2 of them unescorted; 80 t lost and carried again."
+    assert x.recommendation == "Escort loaded transits on coast, and hold sailings until an escort is free."
+
+
+def test_the_scenario_recommendation_wins_for_an_area_for_improvement(mini):
+    objective = _objective(mini, "obj_cycle").model_copy(update={"recommendation": "Post a liaison officer at OCHA."})
+    detail = {"requests": {"airlift": {"cycle_time": 90.0, "parts": PARTS, "submitted": 3.0, "state": "handed_back"}}}
+    assert lesson(objective, "S", 90.0, Evidence(mini, {}, detail, ())).recommendation == "Post a liaison officer at OCHA."
+
+
+@pytest.mark.parametrize("name", ["pakistan-earthquake-2005", "somalia-wfp-escort-2008"])
+def test_report_has_every_section_row_and_lesson(name, tmp_path):
+    run(load_scenario(name), out=tmp_path / "run")
+    out = write_report(tmp_path / "run")
+    md = (out / "report.md").read_text()
+    doc = json.loads((out / "report.json").read_text())
+    for section in SECTIONS:
+        assert f"## {section}" in md
+    scenario = load_scenario(name)
+    for o in scenario.objectives:
+        assert f"| {o.name} | {o.metric} |" in md
+    assert len(doc["lessons"]) == len(scenario.objectives)
+    assert len(doc["timeline"]) == len(doc["appendices"]["msel"]) == len(scenario.injects)
+    assert 3 <= len(doc["executive_summary"]) <= 6
+    assert {p["capability"] for p in doc["improvement_plan"]} <= {"Planning", "Organization", "Equipment", "Training", "Exercise"}
+    assert doc["appendices"]["provenance"]["seed"] == scenario.scenario.seed
+
+
+def test_scenario_text_is_escaped(vary, tmp_path):
+    def edit(d):
+        d["scenario"]["description"] = "Relief <script>alert('x')</script> & more | pipes"
+        d["injects"][0]["description"] = "<img src=x onerror=alert(1)>"
+
+    run(vary(edit), out=tmp_path / "run")
+    md = (write_report(tmp_path / "run") / "report.md").read_text()
+    assert "<script>" not in md and "<img" not in md
+    assert "Relief &lt;script&gt;alert('x')&lt;/script&gt; &amp; more \\| pipes" in md
+
+
+def test_missing_or_damaged_run_files_are_named(vary, tmp_path):
+    with pytest.raises(RunDirError, match="no such run directory"):
+        read_run(tmp_path / "nothing")
+    run(vary(lambda d: None), out=tmp_path / "run")
+    log = tmp_path / "run" / "events.jsonl"
+    lines = log.read_text().splitlines(keepends=True)
+    log.write_text("".join(lines[:-1]))
+    with pytest.raises(RunDirError, match=r"events.jsonl: holds 44 records but the manifest says 45 \(truncated\?\)"):
+        read_run(tmp_path / "run")
+    log.write_text("".join(lines[:-1]) + lines[-1][:20])
+    with pytest.raises(RunDirError, match=r"events.jsonl:45: not a complete record"):
+        read_run(tmp_path / "run")
+    (tmp_path / "run" / "metrics.json").write_text("{")
+    with pytest.raises(RunDirError, match=r"metrics.json: not readable JSON"):
+        read_run(tmp_path / "run")
+    (tmp_path / "run" / "manifest.json").unlink()
+    with pytest.raises(RunDirError, match=r"manifest.json: missing"):
+        read_run(tmp_path / "run")
+
+
+def test_report_command(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(main, ["run", str(MINI), "--out", str(tmp_path / "run"), "--report"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (tmp_path / "run" / "report").iterdir()) == ["report.json", "report.md"]
+    bad = runner.invoke(main, ["report", str(tmp_path / "nope")])
+    assert bad.exit_code == 1
+    assert bad.output.strip() == f"{tmp_path / 'nope'}: no such run directory (expected the --out directory of `coopsim run`)"
+    assert "Traceback" not in bad.output
