@@ -129,7 +129,7 @@ def run(
         _clear_progress()
     click.echo(run_summary(result))
     if with_report:
-        click.echo(f"Report in {_report(result.out_dir, None, 'md,json')}/")
+        click.echo(f"Report in {_report(result.out_dir, None, 'html,md,json')}/")
     if result.outcome.status == "interrupted":
         sys.exit(130)
     if result.outcome.status != "completed":
@@ -149,7 +149,7 @@ def _report(run_dir, out, formats: str):
 
 @main.command()
 @click.argument("run_dir", type=click.Path())
-@click.option("--format", "formats", default="md,json", show_default=True, help="Comma-separated formats: md, json.")
+@click.option("--format", "formats", default="html,md,json", show_default=True, help="Comma-separated formats: html, md, json.")
 @click.option("--out", type=click.Path(file_okay=False), help="Report directory (default: RUN_DIR/report).")
 def report(run_dir: str, formats: str, out: str | None) -> None:
     """Write the after-action report of a finished run (HSEEP AAR/IP with ODCR lessons).
@@ -161,7 +161,7 @@ def report(run_dir: str, formats: str, out: str | None) -> None:
     Examples:
       coopsim run pakistan-earthquake-2005 --out runs/pk
       coopsim report runs/pk
-      coopsim report runs/pk --format json --out reports/pk
+      coopsim report runs/pk --format html --out reports/pk
     """
     click.echo(f"Report in {_report(run_dir, out, formats)}/")
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import struct
+from html.parser import HTMLParser
 
 import pytest
 from click.testing import CliRunner
@@ -141,8 +143,95 @@ def test_report_command(tmp_path):
     runner = CliRunner()
     result = runner.invoke(main, ["run", str(MINI), "--out", str(tmp_path / "run"), "--report"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (tmp_path / "run" / "report").iterdir()) == ["report.json", "report.md"]
+    assert sorted(p.name for p in (tmp_path / "run" / "report").iterdir()) == [
+        ".coopsim-report",
+        "charts",
+        "report.html",
+        "report.json",
+        "report.md",
+    ]
     bad = runner.invoke(main, ["report", str(tmp_path / "nope")])
     assert bad.exit_code == 1
     assert bad.output.strip() == f"{tmp_path / 'nope'}: no such run directory (expected the --out directory of `coopsim run`)"
     assert "Traceback" not in bad.output
+
+
+class _Page(HTMLParser):
+    """Collects what a reader sees: section ids, table rows, images and any script."""
+
+    def __init__(self):
+        super().__init__()
+        self.sections, self.images, self.scripts, self.rows, self.handlers = [], [], 0, 0, []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section":
+            self.sections.append(attrs.get("id"))
+        elif tag == "img":
+            self.images.append(attrs.get("src", ""))
+        elif tag == "script":
+            self.scripts += 1
+        elif tag == "tr":
+            self.rows += 1
+        self.handlers += [k for k in attrs if k.startswith("on")]
+
+
+@pytest.mark.parametrize("name", ["pakistan-earthquake-2005", "somalia-wfp-escort-2008"])
+def test_html_report_is_self_contained_with_every_section_row_and_chart(name, tmp_path):
+    scenario = load_scenario(name)
+    run(scenario, out=tmp_path / "run")
+    out = write_report(tmp_path / "run")
+    page = _Page()
+    page.feed((out / "report.html").read_text())
+    assert page.sections == ["overview", "summary", "objectives", "lessons", "timeline", "decisions", "improvement-plan", "appendices"]
+    assert len(page.images) == 6 and all(src.startswith("data:image/png;base64,") for src in page.images)
+    doc = json.loads((out / "report.json").read_text())
+    header_rows = 6 if doc["decisions"] else 5
+    expected_rows = (
+        len(doc["objectives"])
+        + len(doc["timeline"])
+        + len(doc["decisions"])
+        + len(doc["improvement_plan"])
+        + len(doc["appendices"]["msel"])
+        + len(doc["appendices"]["event_summary"])
+        + header_rows
+        + 1
+    )
+    assert page.rows == expected_rows
+    assert page.scripts == 0 and page.handlers == []
+    assert "http" not in (out / "report.html").read_text().split("<body>")[0]  # nothing fetched from the network
+
+
+def test_html_escapes_scenario_text(vary, tmp_path):
+    def edit(d):
+        d["scenario"]["description"] = "Relief <script>alert('x')</script>"
+        d["injects"][0]["description"] = "<img src=x onerror=alert(1)>"
+
+    run(vary(edit), out=tmp_path / "run")
+    html = (write_report(tmp_path / "run", formats=("html",)) / "report.html").read_text()
+    page = _Page()
+    page.feed(html)
+    assert page.scripts == 0 and page.handlers == [] and len(page.images) == 6
+    assert "Relief &lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+
+
+def test_charts_are_png_images_of_a4_width(tmp_path):
+    from coopsim.reports.charts import DPI, WIDTH_IN, draw_all
+    from coopsim.reports.rundir import read_run
+
+    run(load_scenario("somalia-wfp-escort-2008"), out=tmp_path / "run")
+    charts = draw_all(read_run(tmp_path / "run"))
+    assert [c.name for c in charts] == [
+        "request_gantt",
+        "delay_waterfall",
+        "delivered_vs_demand",
+        "information_latency",
+        "asset_utilisation",
+        "message_flow",
+    ]
+    for c in charts:
+        assert c.png[:8] == b"\x89PNG\r\n\x1a\n"
+        width, height = struct.unpack(">II", c.png[16:24])
+        assert width == round(WIDTH_IN * DPI) and 200 < height < 2000, c.name
+        assert len(c.png) > 10_000, c.name  # something was drawn
+        assert c.title and c.caption.endswith(".")

@@ -59,7 +59,7 @@ def build_aar(run: RunData) -> dict[str, Any]:
             "duration_days": round(info.duration / UNIT_HOURS["d"], 2),
             "organisations": families,
             "objectives": [{"id": o.id, "name": o.name, "description": o.description} for o in s.objectives],
-            "sources": [src.model_dump(exclude_none=True) for src in info.sources],
+            "sources": [src.model_dump() for src in info.sources],
         },
         "executive_summary": _summary(run, ratings),
         "objectives": [

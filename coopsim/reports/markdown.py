@@ -38,8 +38,8 @@ def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     return lines + [""]
 
 
-def render_markdown(doc: dict[str, Any]) -> str:
-    """The report as one Markdown document."""
+def render_markdown(doc: dict[str, Any], charts: list[tuple[str, str, str]] = ()) -> str:
+    """The report as one Markdown document; ``charts`` are (file, title, caption) of PNGs beside it."""
     ov = doc["overview"]
     out = [f"# After-action report: {esc(ov['name'])}", ""]
     out += [f"## {SECTIONS[0]}", "", esc(ov["description"]), ""]
@@ -62,6 +62,8 @@ def render_markdown(doc: dict[str, Any]) -> str:
         for part in ("observation", "discussion", "conclusion", "recommendation"):
             out.append(f"- **{part.capitalize()}:** {esc(x[part])}")
         out += [f"- **Responsible:** {esc(x['responsible'])} ({esc(x['capability'])})", ""]
+    for file, title, caption in charts:
+        out += [f"![{esc(title)}]({file})", "", f"*{esc(title)}.* {esc(caption)}", ""]
     out += [f"## {SECTIONS[4]}", ""]
     observed = {True: "yes", False: "no", None: "for the players"}
     out += _table(

@@ -1,4 +1,4 @@
-"""Writing a report directory: ``report.json`` and ``report.md``, atomically.
+"""Writing a report directory: ``report.html``, ``report.md`` (with ``charts/``) and ``report.json``, atomically.
 
 The directory is staged beside its destination and renamed into place when
 every file is written, with the same rules as a run directory (see
@@ -15,10 +15,12 @@ from pathlib import Path
 from coopsim.engine.outputs import check_out_dir, publish, staging_dir
 
 from .aar import build_aar
+from .charts import draw_all
+from .html import render_html
 from .markdown import render_markdown
 from .rundir import read_run
 
-FORMATS = ("md", "json")
+FORMATS = ("html", "md", "json")
 
 
 def write_report(run_dir: str | Path, out: str | Path | None = None, formats: tuple[str, ...] = FORMATS) -> Path:
@@ -34,13 +36,23 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, formats: tu
         raise ValueError(f"unknown report format {', '.join(unknown)} (expected some of {', '.join(FORMATS)})")
     run = read_run(run_dir)
     final = Path(out) if out is not None else Path(run_dir) / "report"
-    check_out_dir(final, marker="report.json")
+    check_out_dir(final, marker=".coopsim-report")
     doc = build_aar(run)
+    charts = draw_all(run) if {"html", "md"} & set(formats) else []
+    doc["charts"] = [{"file": f"charts/{c.name}.png", "title": c.title, "caption": c.caption} for c in charts]
     staging = staging_dir(final)
     try:
-        (staging / "report.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if "json" in formats:
+            (staging / "report.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if "md" in formats:
-            (staging / "report.md").write_text(render_markdown(doc), encoding="utf-8")
+            (staging / "charts").mkdir()
+            for c in charts:
+                (staging / "charts" / f"{c.name}.png").write_bytes(c.png)
+            listing = [(c["file"], c["title"], c["caption"]) for c in doc["charts"]]
+            (staging / "report.md").write_text(render_markdown(doc, listing), encoding="utf-8")
+        if "html" in formats:
+            (staging / "report.html").write_text(render_html(doc, charts), encoding="utf-8")
+        (staging / ".coopsim-report").write_text("written by coopsim report\n", encoding="utf-8")
         publish(staging, final)
     finally:
         if staging.exists():  # only when publishing never happened

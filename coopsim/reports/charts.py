@@ -1,0 +1,270 @@
+"""Lessons-learned charts: what a facilitator would rather look at than read.
+
+Six charts, drawn with matplotlib's Agg backend in one consistent style: sized
+for an A4 page, with the colour-blind-safe Okabe–Ito palette, and with every
+organisation family always in the same colour (NATO dark blue, UN orange), so
+NATO and UN actors are told apart the same way in every chart.
+
+Each chart function takes a :class:`~coopsim.reports.rundir.RunData` and
+returns a :class:`Chart`: PNG bytes, a title and a one-line caption saying
+what to read from it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen first)
+
+from .rundir import RunData  # noqa: E402
+
+WIDTH_IN, DPI = 6.3, 150  # 160 mm: the text width of an A4 page
+FAMILY_COLOURS = {"NATO": "#0072B2", "UN": "#E69F00", "AU": "#009E73", "EU": "#F0E442", "national": "#CC79A7", "NGO": "#D55E00"}
+PHASE_COLOURS = {
+    "validation": "#56B4E9",
+    "forwarding": "#999999",
+    "approval": "#E69F00",
+    "tasking": "#CC79A7",
+    "transport": "#009E73",
+    "hand-back": "#F0E442",
+}
+PART_COLOURS = {
+    "transit": "#56B4E9",
+    "queue": "#D55E00",
+    "processing": "#999999",
+    "rework": "#CC79A7",
+    "approval": "#E69F00",
+    "transport": "#009E73",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    name: str
+    title: str
+    caption: str
+    png: bytes
+
+
+def _figure(height: float):
+    plt.rcParams.update({"font.size": 8, "axes.titlesize": 9, "axes.spines.top": False, "axes.spines.right": False})
+    return plt.subplots(figsize=(WIDTH_IN, height), dpi=DPI)
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=DPI)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _legend_below(ax, ncol: int, handles=None, labels=None) -> None:
+    """A legend under the axes, where it never hides data."""
+    args = (handles, labels) if handles is not None else ()
+    ax.legend(*args, ncol=ncol, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.28), frameon=False)
+
+
+def _empty(ax, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#555555")
+
+
+def _phase(state: str) -> str | None:
+    """The phase a request is in after entering ``state`` (None once it is over)."""
+    return {
+        "submitted": "validation",
+        "returned": "validation",
+        "validated": "forwarding",
+        "forwarded": "approval",
+        "approved": "tasking",
+        "tasked": "transport",
+        "in_progress": "transport",
+        "completed": "hand-back",
+    }.get(state)
+
+
+def request_gantt(run: RunData) -> Chart:
+    """Each request's lifecycle as a bar of coloured phases, labelled with the actor holding it."""
+    spans: dict[str, list[tuple[float, float, str, str]]] = defaultdict(list)
+    last: dict[str, tuple[float, str, str]] = {}
+    end = run.manifest["outcome"]["end_time"]
+    for r in run.records:
+        if r.kind != "request_state":
+            continue
+        if r.request in last:
+            t0, phase, actor = last.pop(r.request)
+            if r.t > t0:
+                spans[r.request].append((t0, r.t, phase, actor))
+        phase = _phase(r.state)
+        if phase is not None:
+            last[r.request] = (r.t, phase, r.actor)
+    for rid, (t0, phase, actor) in last.items():
+        spans[rid].append((t0, end, phase, actor))
+    fig, ax = _figure(0.5 + 0.45 * max(1, len(spans)))
+    for y, bars in enumerate(spans.values()):
+        for t0, t1, phase, _actor in bars:
+            ax.barh(y, t1 - t0, left=t0, color=PHASE_COLOURS[phase], edgecolor="white", height=0.6)
+    ax.set_yticks(range(len(spans)), list(spans))
+    ax.invert_yaxis()
+    ax.set_xlabel("hours since scenario start")
+    ax.set_title("Request lifecycles by phase")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in PHASE_COLOURS.values()]
+    _legend_below(ax, 6, handles, list(PHASE_COLOURS))
+    if not spans:
+        _empty(ax, "no request was submitted")
+    return Chart("request_gantt", "Request lifecycles", "Long bars of one colour show the phase where a request waited longest.", _png(fig))
+
+
+def delay_waterfall(run: RunData) -> Chart:
+    """Where the hours of the mean RFA cycle went, as a waterfall."""
+    values = run.metrics["values"]
+    parts = [(p, values.get(f"rfa_{p}") or 0.0) for p in PART_COLOURS]
+    fig, ax = _figure(2.6)
+    bottom = 0.0
+    for i, (part, hours) in enumerate(parts):
+        ax.bar(i, hours, bottom=bottom, color=PART_COLOURS[part])
+        ax.text(i, bottom + hours, f"{hours:.1f}", ha="center", va="bottom", fontsize=7)
+        bottom += hours
+    ax.bar(len(parts), bottom, color="#333333")
+    ax.text(len(parts), bottom, f"{bottom:.1f}", ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(range(len(parts) + 1), [p for p, _ in parts] + ["cycle"])
+    ax.set_ylabel("hours (mean over completed requests)")
+    ax.set_title("Where the hours of the RFA cycle went")
+    if values.get("rfa_cycle_time") is None:
+        _empty(ax, "no request completed")
+    return Chart("delay_waterfall", "Delay attribution", "The tallest step is the part of the request cycle to fix first.", _png(fig))
+
+
+def delivered_vs_demand(run: RunData) -> Chart:
+    """Cumulative tonnes delivered against demand, per site."""
+    demand_at: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    requests = run.scenario.by_id["requests"]
+    for r in run.records:
+        if r.kind == "request_state" and r.state == "submitted" and r.took == 0.0:
+            spec = requests[r.request]
+            if spec.site and spec.quantity:
+                demand_at[spec.site].append((r.t, spec.quantity))
+    delivered_at: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for r in run.records:
+        if r.kind == "delivery" and r.site in demand_at:
+            delivered_at[r.site].append((r.t, r.quantity))
+    end = run.manifest["outcome"]["end_time"]
+    fig, ax = _figure(3.2)
+    palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9"]
+    for i, site in enumerate(sorted(demand_at)):
+        colour = palette[i % len(palette)]
+        for series, style, label in ((demand_at[site], "--", "demand"), (delivered_at[site], "-", "delivered")):
+            xs, ys, total = [0.0], [0.0], 0.0
+            for t, q in sorted(series):
+                xs += [t, t]
+                ys += [total, total + q]
+                total += q
+            xs.append(end)
+            ys.append(total)
+            ax.plot(xs, ys, style, color=colour, label=f"{site} {label}")
+    ax.set_xlabel("hours since scenario start")
+    ax.set_ylabel("tonnes")
+    ax.set_title("Delivered against demand, per site")
+    if demand_at:
+        _legend_below(ax, 4)
+    else:
+        _empty(ax, "no site had a demand")
+    return Chart("delivered_vs_demand", "Deliveries", "The gap between a dashed and a solid line is demand still waiting.", _png(fig))
+
+
+def information_latency(run: RunData) -> Chart:
+    """When each actor first learned each fact, coloured by organisation family."""
+    actors = run.scenario.by_id["actors"]
+    facts = [f.id for f in run.scenario.facts]
+    fig, ax = _figure(1.0 + 0.35 * max(1, len(facts)))
+    seen = set()
+    for r in run.records:
+        if r.kind == "fact_learned" and r.edition == 0 and r.fact in facts:
+            family = actors[r.actor].family.value
+            ax.scatter(r.t, facts.index(r.fact), color=FAMILY_COLOURS[family], s=18, label=family if family not in seen else None)
+            seen.add(family)
+    withheld = [(r.t, r.fact) for r in run.records if r.kind == "fact_withheld" and r.fact in facts]
+    if withheld:
+        ax.scatter([t for t, _ in withheld], [facts.index(f) for _, f in withheld], marker="x", color="#000000", s=18, label="withheld")
+    ax.set_yticks(range(len(facts)), facts)
+    ax.invert_yaxis()
+    ax.set_xlabel("hours since scenario start")
+    ax.set_title("When each organisation learned each fact")
+    if facts:
+        _legend_below(ax, 7)
+    else:
+        _empty(ax, "the scenario has no facts")
+    return Chart(
+        "information_latency",
+        "Information latency",
+        "Dots far right of a fact's first dot are actors that learned late; crosses are refusals to release.",
+        _png(fig),
+    )
+
+
+def asset_utilisation(run: RunData) -> Chart:
+    """Units of each asset pool busy on trips, over time."""
+    changes: dict[str, list[tuple[float, int]]] = defaultdict(list)
+    for r in run.records:
+        if r.kind == "trip_started":
+            changes[r.asset].append((r.t, 1))
+        elif r.kind == "trip_ended":
+            changes[r.asset].append((r.t, -1))
+    end = run.manifest["outcome"]["end_time"]
+    fig, ax = _figure(2.6)
+    palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#999999"]
+    for i, asset in enumerate(sorted(changes)):
+        xs, ys, busy = [0.0], [0], 0
+        for t, delta in sorted(changes[asset]):
+            busy += delta
+            xs.append(t)
+            ys.append(busy)
+        xs.append(end)
+        ys.append(busy)
+        ax.step(xs, ys, where="post", color=palette[i % len(palette)], label=asset)
+    ax.set_xlabel("hours since scenario start")
+    ax.set_ylabel("units busy")
+    ax.set_title("Asset utilisation over time")
+    if changes:
+        _legend_below(ax, 5)
+    else:
+        _empty(ax, "no asset made a trip")
+    return Chart("asset_utilisation", "Asset utilisation", "Flat tops at the pool size mean requests queued for lift.", _png(fig))
+
+
+def message_flow(run: RunData) -> Chart:
+    """Messages sent per channel or liaison post, with transmissions lost."""
+    sent: dict[str, int] = defaultdict(int)
+    lost: dict[str, int] = defaultdict(int)
+    for r in run.records:
+        if r.kind == "message_sent":
+            sent[r.channel] += 1
+        elif r.kind == "message_lost":
+            lost[r.channel] += 1
+    names = sorted(sent, key=sent.get, reverse=True)
+    fig, ax = _figure(0.8 + 0.25 * max(1, len(names)))
+    ax.barh(names, [sent[n] for n in names], color="#0072B2", label="sent")
+    ax.barh(names, [lost[n] for n in names], color="#D55E00", label="lost (resent)")
+    ax.invert_yaxis()
+    ax.set_xlabel("messages")
+    ax.set_title("Message flow by channel")
+    if names:
+        ax.legend(fontsize=6, frameon=False, loc="lower right")  # the short bars leave this corner empty
+    else:
+        _empty(ax, "no message was sent")
+    return Chart(
+        "message_flow", "Message flow", "Long red bars mark unreliable channels; the busiest channels carry the coordination.", _png(fig)
+    )
+
+
+CHARTS = (request_gantt, delay_waterfall, delivered_vs_demand, information_latency, asset_utilisation, message_flow)
+
+
+def draw_all(run: RunData) -> list[Chart]:
+    """Every chart of the after-action report, in report order."""
+    return [draw(run) for draw in CHARTS]

@@ -1,0 +1,38 @@
+"""The after-action report as one self-contained HTML file.
+
+Rendered through a Jinja2 template with autoescaping, so every piece of
+scenario text is shown as text and nothing in it runs. Charts are embedded as
+base64 PNGs and the styles are inline: the file opens offline in any browser
+and can be handed to participants as it is.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from .charts import Chart
+from .markdown import SECTIONS
+
+
+def _hours(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f} h"
+
+
+def render_html(doc: dict[str, Any], charts: list[Chart]) -> str:
+    """The report as a single HTML document."""
+    env = Environment(
+        loader=PackageLoader("coopsim.reports", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+    )
+    template = env.get_template("aar.html.j2")
+    return template.render(
+        doc=doc,
+        sections=SECTIONS,
+        objective_names={o["id"]: o["name"] for o in doc["objectives"]},
+        charts=[{"name": c.name, "title": c.title, "caption": c.caption, "data": base64.b64encode(c.png).decode("ascii")} for c in charts],
+        hours=_hours,
+    )
