@@ -195,7 +195,6 @@ def test_html_report_is_self_contained_with_every_section_row_and_chart(name, tm
         + len(doc["appendices"]["msel"])
         + len(doc["appendices"]["event_summary"])
         + header_rows
-        + 1
     )
     assert page.rows == expected_rows
     assert page.scripts == 0 and page.handlers == []
