@@ -105,10 +105,22 @@ def request_gantt(run: RunData) -> Chart:
             last[r.request] = (r.t, phase, r.actor)
     for rid, (t0, phase, actor) in last.items():
         spans[rid].append((t0, end, phase, actor))
-    fig, ax = _figure(0.5 + 0.45 * max(1, len(spans)))
+    fig, ax = _figure(0.9 + 0.45 * max(1, len(spans)))
+    actors = run.scenario.by_id["actors"]
     for y, bars in enumerate(spans.values()):
-        for t0, t1, phase, _actor in bars:
+        for t0, t1, phase, actor in bars:
             ax.barh(y, t1 - t0, left=t0, color=PHASE_COLOURS[phase], edgecolor="white", height=0.6)
+            if t1 - t0 > 0.08 * end:  # name the actor holding the request where the bar has room
+                family = actors[actor].family.value if actor in actors else "UN"
+                ax.text(
+                    t0 + 0.01 * end,
+                    y,
+                    actor,
+                    va="center",
+                    fontsize=6,
+                    color="white",
+                    bbox={"boxstyle": "round,pad=0.15", "fc": FAMILY_COLOURS[family], "ec": "none"},
+                )
     ax.set_yticks(range(len(spans)), list(spans))
     ax.invert_yaxis()
     ax.set_xlabel("hours since scenario start")
@@ -117,7 +129,12 @@ def request_gantt(run: RunData) -> Chart:
     _legend_below(ax, 6, handles, list(PHASE_COLOURS))
     if not spans:
         _empty(ax, "no request was submitted")
-    return Chart("request_gantt", "Request lifecycles", "Long bars of one colour show the phase where a request waited longest.", _png(fig))
+    return Chart(
+        "request_gantt",
+        "Request lifecycles",
+        "Long bars of one colour show the phase where a request waited longest; labels name the actor holding it (NATO blue, UN orange).",
+        _png(fig),
+    )
 
 
 def delay_waterfall(run: RunData) -> Chart:

@@ -47,7 +47,12 @@ def render_markdown(doc: dict[str, Any], charts: list[tuple[str, str, str]] = ()
     for family, names in ov["organisations"].items():
         out.append(f"- **{esc(family)}:** {esc(', '.join(names))}")
     out.append("")
-    out += ["**Sources**", ""] + [f"- {esc(s['title'])}" + (f" — {esc(s['url'])}" if s.get("url") else "") for s in ov["sources"]] + [""]
+    out += ["**Objectives**", ""] + [
+        f"- {esc(o['name'])}" + (f": {esc(o['description'])}" if o["description"] else "") for o in ov["objectives"]
+    ]
+    out += (
+        ["", "**Sources**", ""] + [f"- {esc(s['title'])}" + (f" — {esc(s['url'])}" if s.get("url") else "") for s in ov["sources"]] + [""]
+    )
     out += [f"## {SECTIONS[1]}", "", " ".join(esc(s) for s in doc["executive_summary"]), ""]
     out += [f"## {SECTIONS[2]}", ""]
     out += _table(
