@@ -166,6 +166,57 @@ def report(run_dir: str, formats: str, out: str | None) -> None:
     click.echo(f"Report in {_report(run_dir, out, formats)}/")
 
 
+@main.command()
+@click.argument("file")
+@click.option("--variants", help="Comma-separated variant names (default: all of the file's variants).")
+@click.option("--replications", "-n", type=int, default=30, show_default=True, help="Replications per variant.")
+@click.option("--workers", type=int, help="Worker processes (default: the core count; 1 runs here).")
+@click.option("--out", type=click.Path(file_okay=False), help="Where the results archive goes (default: runs/NAME-compare).")
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a setting in every variant (repeatable).")
+def compare(file: str, variants: str | None, replications: int, workers: int | None, out: str | None, overrides: tuple[str, ...]) -> None:
+    """Compare coordination choices: the baseline and variants over seeded replications.
+
+    Replication i uses the same seed in every variant (common random
+    numbers), so each variant is compared with the baseline pair by pair.
+    Every finished replication is kept in OUT/results.sqlite; running the
+    same command again reuses those and runs only what is missing.
+
+    \b
+    Examples:
+      coopsim compare somalia-wfp-escort-2008 -n 50
+      coopsim compare pakistan-earthquake-2005 --variants standing_agreement --workers 2
+    """
+    from pathlib import Path
+
+    from coopsim.engine import ScenarioError, load_scenario
+    from coopsim.engine.archive import Archive
+    from coopsim.engine.experiment import compare as run_compare
+    from coopsim.reports.comparison import comparison_table
+
+    try:
+        scenario = load_scenario(file, overrides=overrides)
+        out_dir = Path(out or Path("runs") / f"{Path(file).stem}-compare")
+        archive = Archive(out_dir / "results.sqlite")
+        names = [v.strip() for v in variants.split(",")] if variants else None
+        total = (len(names or scenario.variants) + 1) * replications
+        with click.progressbar(length=total, label="replications", show_eta=True, show_pos=True, file=sys.stderr) as bar:
+            done = [0]
+
+            def tick(finished: int, _total: int) -> None:
+                bar.update(finished - done[0])
+                done[0] = finished
+
+            result = run_compare(scenario, names, replications, workers=workers, archive=archive, progress=tick)
+    except ScenarioError as exc:
+        raise _problems(exc) from None
+    if result.reused:
+        click.echo(f"Reused {result.reused} of {total} replications from {archive.path}.")
+    click.echo(comparison_table(scenario, result))
+    for o in result.errors:
+        click.echo(f"replication {o.job.replication} of {o.job.variant} (seed {o.job.seed}) failed: {o.error}", err=True)
+    click.echo(f"Results in {archive.path}")
+
+
 def _progress_line():
     """A one-line progress display on a terminal; nothing when output is piped."""
     if not sys.stderr.isatty():

@@ -1,0 +1,235 @@
+"""Experiments: variants × seeded replications, run in parallel and kept as they finish.
+
+An experiment compares coordination choices. Each *job* is one replication of
+one variant; replication *i* uses seed ``base_seed + i`` in every variant
+(common random numbers, see :mod:`coopsim.engine.streams`), so differences are
+paired (see :mod:`coopsim.engine.stats`).
+
+The expansions are pure functions: :func:`variant_names` and :func:`jobs`
+for variants × replications, :func:`factorial` for a parameter sweep. Jobs run
+on any :class:`concurrent.futures.Executor`: a local process pool by default,
+or a Dask cluster's executor (``Client.get_executor()``). Every finished
+replication goes into the :class:`~coopsim.engine.archive.Archive` at once,
+so a re-run resumes where an interrupted one stopped. A replication that
+raises is kept with its error, and the others go on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from .archive import Archive
+from .document import Position, Problem, ScenarioError
+from .loader import loads_scenario
+from .metric_names import better
+from .schema import Scenario
+from .stats import Paired, paired
+
+BASELINE = "baseline"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One replication of one variant."""
+
+    variant: str
+    replication: int
+    seed: int
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one job produced: metric values and ratings, or the error it raised."""
+
+    job: Job
+    metrics: dict[str, float | None] | None
+    ratings: dict[str, str] | None
+    error: str | None
+
+
+def variant_names(scenario: Scenario, names: Sequence[str] | None = None) -> list[str]:
+    """The variants to run: ``baseline`` first, then ``names`` (default: all the scenario's variants).
+
+    Raises:
+        ScenarioError: a name that is not one of the scenario's variants.
+    """
+    known = list(scenario.variants)
+    chosen = known if names is None else [n for n in names if n != BASELINE]
+    unknown = [n for n in chosen if n not in known]
+    if unknown:
+        raise ScenarioError(
+            [
+                Problem(Position(scenario.source, 1, 1), f"no variant named {n!r}", "one of: " + ", ".join([BASELINE, *known]))
+                for n in unknown
+            ]
+        )
+    return [BASELINE, *dict.fromkeys(chosen)]
+
+
+def jobs(variants: Sequence[str], replications: int, base_seed: int) -> list[Job]:
+    """Every (variant, replication) job; replication *i* has the same seed in every variant."""
+    return [Job(v, i, base_seed + i) for i in range(replications) for v in variants]
+
+
+def factorial(params: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """Every combination of the parameter values (a full-factorial design), as dotted-path settings."""
+    names = list(params)
+    return [dict(zip(names, values, strict=True)) for values in itertools.product(*(params[n] for n in names))]
+
+
+def base_text(scenario: Scenario) -> str:
+    """The scenario as YAML with its variants, for workers to load."""
+    return yaml.safe_dump(scenario._document.data, sort_keys=False, allow_unicode=True)
+
+
+_loaded: dict[tuple[str, str, tuple[str, ...]], Scenario] = {}
+
+
+def run_job(text: str, source: str, overrides: tuple[str, ...], job: Job) -> Outcome:
+    """Run one job (in a worker process); never raises, so one failure cannot stop the rest."""
+    from .run import run  # a worker imports the engine once
+
+    try:
+        key = (hashlib.sha256(text.encode()).hexdigest(), job.variant, overrides)
+        scenario = _loaded.get(key)
+        if scenario is None:
+            variant = None if job.variant == BASELINE else job.variant
+            scenario = _loaded[key] = loads_scenario(text, source, variant=variant, overrides=overrides)
+        result = run(scenario, seed=job.seed)
+        ratings = {o.objective: o.rating for o in result.metrics.objectives}
+        return Outcome(job, result.metrics.values, ratings, None)
+    except Exception as exc:  # recorded with the result; the experiment goes on
+        return Outcome(job, None, None, f"{type(exc).__name__}: {exc}")
+
+
+def experiment_key(scenario: Scenario) -> str:
+    """What results are kept under: the scenario file's sha256, and the overrides if any."""
+    if not scenario.overrides:
+        return scenario.sha256
+    return hashlib.sha256((scenario.sha256 + "\n" + "\n".join(scenario.overrides)).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """The results of an experiment: tidy rows, and paired statistics against the baseline."""
+
+    variants: tuple[str, ...]
+    replications: int
+    outcomes: tuple[Outcome, ...]
+    reused: int
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per (variant, replication, metric), for a DataFrame."""
+        return [
+            {"variant": o.job.variant, "replication": o.job.replication, "seed": o.job.seed, "metric": m, "value": v}
+            for o in self.outcomes
+            if o.metrics
+            for m, v in o.metrics.items()
+        ]
+
+    def to_pandas(self):
+        """The rows as a pandas DataFrame (needs pandas installed)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows)
+
+    @property
+    def errors(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.error]
+
+    def values(self, variant: str, metric: str) -> dict[int, float]:
+        """Replication -> value of ``metric`` in ``variant`` (replications that measured it)."""
+        return {
+            o.job.replication: o.metrics[metric]
+            for o in self.outcomes
+            if o.job.variant == variant and o.metrics and o.metrics.get(metric) is not None
+        }
+
+    def paired(self, variant: str, metric: str) -> Paired | None:
+        """``variant`` against the baseline on ``metric``, over replications where both measured it."""
+        base, other = self.values(BASELINE, metric), self.values(variant, metric)
+        common = sorted(set(base) & set(other))
+        if len(common) < 2:
+            return None
+        return paired(metric, [base[i] for i in common], [other[i] for i in common], better(metric) == "lower")
+
+
+def compare(
+    scenario: Scenario,
+    variants: Sequence[str] | None = None,
+    replications: int = 30,
+    *,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    archive: Archive | None = None,
+    base_seed: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Comparison:
+    """Run ``scenario``'s baseline and variants for ``replications`` each.
+
+    Args:
+        scenario: the base scenario (no variant applied; overrides may be).
+        variants: variant names (default: all of the scenario's).
+        replications: replications per variant.
+        executor: where jobs run (default: a local process pool).
+        workers: processes in the default pool (default: the core count);
+            ``workers=1`` runs the jobs here, one after another.
+        archive: keeps each result as it finishes, and supplies those already kept.
+        base_seed: seed of replication 0 (default: the scenario's seed).
+        progress: called as ``progress(done, total)`` after each job.
+    """
+    names = variant_names(scenario, variants)
+    seed0 = scenario.scenario.seed if base_seed is None else base_seed
+    todo = jobs(names, replications, seed0)
+    key = experiment_key(scenario)
+    kept = {(r["variant"], r["seed"]): r for r in archive.rows(key)} if archive else {}
+    outcomes = [
+        Outcome(j, kept[j.variant, j.seed]["metrics"], kept[j.variant, j.seed]["ratings"], kept[j.variant, j.seed]["error"])
+        for j in todo
+        if (j.variant, j.seed) in kept
+    ]
+    missing = [j for j in todo if (j.variant, j.seed) not in kept]
+    reused = len(outcomes)
+    text, source, overrides = base_text(scenario), scenario.source, tuple(scenario.overrides)
+
+    def keep(outcome: Outcome) -> None:
+        outcomes.append(outcome)
+        if archive:
+            j = outcome.job
+            archive.put(key, j.variant, j.seed, j.replication, outcome.metrics, outcome.ratings, outcome.error)
+        if progress:
+            progress(len(outcomes), len(todo))
+
+    if missing:
+        if executor is None and (workers or os.cpu_count() or 1) == 1:
+            for j in missing:
+                keep(run_job(text, source, overrides, j))
+        else:
+            _run_on(executor, workers, missing, keep, (text, source, overrides))
+    order = {(j.variant, j.replication): n for n, j in enumerate(todo)}
+    outcomes.sort(key=lambda o: order[o.job.variant, o.job.replication])
+    return Comparison(tuple(names), replications, tuple(outcomes), reused)
+
+
+def _run_on(executor: Executor | None, workers: int | None, missing: Iterable[Job], keep, args: tuple) -> None:
+    own = executor is None
+    pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count()) if own else executor
+    futures = [pool.submit(run_job, *args, j) for j in missing]
+    try:
+        for future in as_completed(futures):
+            keep(future.result())
+    finally:
+        # On Ctrl-C, what has finished is already archived; drop what has not started.
+        for future in futures:
+            future.cancel()
+        if own:
+            pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,121 @@
+"""Experiments: pure expansions, common random numbers, executors, failures, and resume after a kill."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from coopsim.engine import ScenarioError, load_scenario
+from coopsim.engine import run as run_engine
+from coopsim.engine.archive import Archive
+from coopsim.engine.experiment import Job, compare, experiment_key, factorial, jobs, variant_names
+from coopsim.engine.stats import mean_ci
+
+SOMALIA = "somalia-wfp-escort-2008"
+METRIC = "rfa_cycle_time.sg_request"
+
+
+def test_variant_names_put_the_baseline_first():
+    s = load_scenario(SOMALIA)
+    assert variant_names(s) == ["baseline", "no_liaison", "no_info_sharing"]
+    assert variant_names(s, ["no_info_sharing", "baseline"]) == ["baseline", "no_info_sharing"]
+    with pytest.raises(ScenarioError, match="no variant named 'nope'"):
+        variant_names(s, ["nope"])
+
+
+def test_jobs_share_seeds_across_variants():
+    assert jobs(["baseline", "v"], 2, 100) == [Job("baseline", 0, 100), Job("v", 0, 100), Job("baseline", 1, 101), Job("v", 1, 101)]
+
+
+def test_factorial_is_every_combination():
+    assert factorial({"a.b": [1, 2], "c": ["x", "y", "z"]}) == [
+        {"a.b": 1, "c": "x"},
+        {"a.b": 1, "c": "y"},
+        {"a.b": 1, "c": "z"},
+        {"a.b": 2, "c": "x"},
+        {"a.b": 2, "c": "y"},
+        {"a.b": 2, "c": "z"},
+    ]
+    assert factorial({}) == [{}]
+
+
+def test_common_random_numbers_narrow_the_interval_of_a_real_difference():
+    s = load_scenario(SOMALIA)
+    crn = compare(s, ["no_liaison"], 20, workers=1).paired("no_liaison", METRIC)
+    assert not crn.difference.includes_zero and crn.difference.mean > 0  # the liaison officer really saves time
+    variant = load_scenario(SOMALIA, variant="no_liaison")
+    base = [run_engine(s, seed=2008 + i).metrics.values[METRIC] for i in range(20)]
+    independent = [run_engine(variant, seed=9000 + i).metrics.values[METRIC] for i in range(20)]
+    unpaired = mean_ci([v - b for b, v in zip(base, independent, strict=True)])
+    crn_width = crn.difference.high - crn.difference.low
+    assert crn_width < 0.5 * (unpaired.high - unpaired.low)
+
+
+def test_process_pool_and_serial_runs_agree_exactly():
+    s = load_scenario(SOMALIA)
+    serial = compare(s, replications=4, workers=1)
+    pooled = compare(s, replications=4, workers=2)
+    assert serial.rows == pooled.rows
+    assert len(serial.rows) == 3 * 4 * len(serial.outcomes[0].metrics)
+
+
+def test_a_failing_replication_is_recorded_and_the_rest_go_on(monkeypatch, tmp_path):
+    run_module = importlib.import_module("coopsim.engine.run")  # the module, not the run() it exports
+
+    real = run_module.simulate
+
+    def flaky(world, progress=None):
+        if world.streams.seed == 2009:
+            raise RuntimeError("boom")
+        return real(world, progress)
+
+    monkeypatch.setattr(run_module, "simulate", flaky)
+    archive = Archive(tmp_path / "r.sqlite")
+    result = compare(load_scenario(SOMALIA), ["no_liaison"], 3, workers=1, archive=archive)
+    assert [(o.job.variant, o.job.seed, o.error) for o in result.errors] == [
+        ("baseline", 2009, "RuntimeError: boom"),
+        ("no_liaison", 2009, "RuntimeError: boom"),
+    ]
+    assert len([o for o in result.outcomes if o.metrics]) == 4
+    assert len(archive.rows(experiment_key(load_scenario(SOMALIA)))) == 6
+
+
+SLOW = """
+import sys
+from coopsim.engine import load_scenario
+from coopsim.engine.archive import Archive
+from coopsim.engine.experiment import compare
+compare(load_scenario("pakistan-earthquake-2005"), ["standing_agreement"], 200, workers=1, archive=Archive(sys.argv[1]))
+"""
+
+
+def test_killed_experiment_resumes_without_redoing_or_losing_work(tmp_path):
+    path = tmp_path / "results.sqlite"
+    child = subprocess.Popen([sys.executable, "-c", SLOW, str(path)])
+    try:
+        deadline = time.time() + 60
+        kept = 0
+        while time.time() < deadline and kept < 6:
+            time.sleep(0.2)
+            if path.exists():
+                with sqlite3.connect(path) as db:
+                    kept = db.execute("SELECT count(*) FROM results").fetchone()[0]
+        assert kept >= 6, "the child should have archived some replications by now"
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait()
+    with sqlite3.connect(path) as db:
+        before = db.execute("SELECT count(*) FROM results").fetchone()[0]
+    assert 6 <= before < 400
+    scenario = load_scenario("pakistan-earthquake-2005")
+    resumed = compare(scenario, ["standing_agreement"], 5 if before >= 10 else 3, workers=1, archive=Archive(path))
+    fresh = compare(scenario, ["standing_agreement"], 5 if before >= 10 else 3, workers=1)
+    assert resumed.reused == len(resumed.outcomes)
+    assert resumed.rows == fresh.rows
