@@ -119,3 +119,19 @@ def test_killed_experiment_resumes_without_redoing_or_losing_work(tmp_path):
     fresh = compare(scenario, ["standing_agreement"], 5 if before >= 10 else 3, workers=1)
     assert resumed.reused == len(resumed.outcomes)
     assert resumed.rows == fresh.rows
+
+
+def test_compare_command_prints_the_table_and_resumes(tmp_path):
+    from click.testing import CliRunner
+
+    from coopsim.cli import main
+
+    args = ["compare", SOMALIA, "-n", "3", "--workers", "1", "--variants", "no_liaison", "--out", str(tmp_path / "cmp")]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert "no_liaison               mean" in first.output and "95% CI" in first.output
+    assert "Reused" not in first.output
+    again = CliRunner().invoke(main, args)
+    assert "Reused 6 of 6 replications" in again.output
+    bad = CliRunner().invoke(main, ["compare", SOMALIA, "--variants", "nope", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 1 and "no variant named 'nope'" in bad.output and "Traceback" not in bad.output
