@@ -173,7 +173,16 @@ def report(run_dir: str, formats: str, out: str | None) -> None:
 @click.option("--workers", type=int, help="Worker processes (default: the core count; 1 runs here).")
 @click.option("--out", type=click.Path(file_okay=False), help="Where the results archive goes (default: runs/NAME-compare).")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a setting in every variant (repeatable).")
-def compare(file: str, variants: str | None, replications: int, workers: int | None, out: str | None, overrides: tuple[str, ...]) -> None:
+@click.option("--dask", "dask_address", metavar="ADDRESS|local", help="Run on a Dask scheduler, or `local` for a LocalCluster.")
+def compare(
+    file: str,
+    variants: str | None,
+    replications: int,
+    workers: int | None,
+    out: str | None,
+    overrides: tuple[str, ...],
+    dask_address: str | None,
+) -> None:
     """Compare coordination choices: the baseline and variants over seeded replications.
 
     Replication i uses the same seed in every variant (common random
@@ -185,15 +194,20 @@ def compare(file: str, variants: str | None, replications: int, workers: int | N
     Examples:
       coopsim compare somalia-wfp-escort-2008 -n 50
       coopsim compare pakistan-earthquake-2005 --variants standing_agreement --workers 2
+      coopsim compare somalia-wfp-escort-2008 --dask local   # needs: pip install 'coopsim[dask]'
     """
     from pathlib import Path
 
     from coopsim.engine import ScenarioError, load_scenario
     from coopsim.engine.archive import Archive
+    from coopsim.engine.experiment import DaskMissing, dask_executor
     from coopsim.engine.experiment import compare as run_compare
     from coopsim.reports.comparison import comparison_table
 
+    executor, close = None, None
     try:
+        if dask_address:
+            executor, close = dask_executor(dask_address)
         scenario = load_scenario(file, overrides=overrides)
         out_dir = Path(out or Path("runs") / f"{Path(file).stem}-compare")
         archive = Archive(out_dir / "results.sqlite")
@@ -206,9 +220,14 @@ def compare(file: str, variants: str | None, replications: int, workers: int | N
                 bar.update(finished - done[0])
                 done[0] = finished
 
-            result = run_compare(scenario, names, replications, workers=workers, archive=archive, progress=tick)
+            result = run_compare(scenario, names, replications, executor=executor, workers=workers, archive=archive, progress=tick)
     except ScenarioError as exc:
         raise _problems(exc) from None
+    except DaskMissing as exc:
+        raise ProblemsError([str(exc)]) from None
+    finally:
+        if close is not None:
+            close()
     if result.reused:
         click.echo(f"Reused {result.reused} of {total} replications from {archive.path}.")
     click.echo(comparison_table(scenario, result))

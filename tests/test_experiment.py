@@ -135,3 +135,23 @@ def test_compare_command_prints_the_table_and_resumes(tmp_path):
     assert "Reused 6 of 6 replications" in again.output
     bad = CliRunner().invoke(main, ["compare", SOMALIA, "--variants", "nope", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 1 and "no variant named 'nope'" in bad.output and "Traceback" not in bad.output
+
+
+def test_dask_runs_give_the_same_results_as_the_process_pool():
+    from coopsim.engine.experiment import dask_executor
+
+    s = load_scenario(SOMALIA)
+    executor, close = dask_executor("local")
+    try:
+        on_dask = compare(s, ["no_liaison"], 3, executor=executor)
+    finally:
+        close()
+    assert on_dask.rows == compare(s, ["no_liaison"], 3, workers=2).rows
+
+
+def test_missing_dask_is_a_clear_error(monkeypatch):
+    from coopsim.engine.experiment import DaskMissing, dask_executor
+
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(DaskMissing, match=r"Dask is not installed \(expected: pip install 'coopsim\[dask\]'\)"):
+        dask_executor("local")

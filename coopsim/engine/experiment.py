@@ -110,6 +110,37 @@ def run_job(text: str, source: str, overrides: tuple[str, ...], job: Job) -> Out
         return Outcome(job, None, None, f"{type(exc).__name__}: {exc}")
 
 
+class DaskMissing(Exception):
+    """Dask was asked for but is not installed."""
+
+
+def dask_executor(address: str):
+    """A ``concurrent.futures`` executor on a Dask cluster: ``"local"`` starts a LocalCluster.
+
+    Returns:
+        ``(executor, close)``: call ``close()`` when the experiment is done.
+
+    Raises:
+        DaskMissing: dask.distributed is not installed.
+    """
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise DaskMissing("Dask is not installed (expected: pip install 'coopsim[dask]')") from None
+    if address == "local":
+        cluster = LocalCluster(n_workers=os.cpu_count() or 1, threads_per_worker=1, processes=True, dashboard_address=None)
+        client = Client(cluster)
+    else:
+        cluster, client = None, Client(address)
+
+    def close() -> None:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+    return client.get_executor(), close
+
+
 def experiment_key(scenario: Scenario) -> str:
     """What results are kept under: the scenario file's sha256, and the overrides if any."""
     if not scenario.overrides:
