@@ -234,6 +234,14 @@ def compare(
     for o in result.errors:
         click.echo(f"replication {o.job.replication} of {o.job.variant} (seed {o.job.seed}) failed: {o.error}", err=True)
     click.echo(f"Results in {archive.path}")
+    from coopsim.engine import OutputDirError
+    from coopsim.reports.write import write_comparison_report
+
+    try:
+        report_dir = write_comparison_report(scenario, result, out_dir / "report")
+    except OutputDirError as exc:
+        raise ProblemsError([str(exc)]) from None
+    click.echo(f"Comparison report in {report_dir}/: comparison.html, comparison.md, comparison.json")
 
 
 def _progress_line():

@@ -155,3 +155,34 @@ def test_missing_dask_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(DaskMissing, match=r"Dask is not installed \(expected: pip install 'coopsim\[dask\]'\)"):
         dask_executor("local")
+
+
+def test_comparison_report_claims_only_what_the_intervals_support(tmp_path):
+    from coopsim.reports.comparison import build_comparison
+    from coopsim.reports.write import write_comparison_report
+
+    s = load_scenario(SOMALIA)
+    result = compare(s, ["no_liaison", "no_info_sharing"], 12, workers=2)
+    doc = build_comparison(s, result)
+    claimed = {(f["variant"], f["objective"]) for f in doc["findings"]}
+    for block in doc["metrics"]:
+        for row in block["rows"]:
+            d = row["difference"]
+            if d is not None:
+                assert ((row["variant"], block["id"]) in claimed) == (not d["includes_zero"])
+    liaison = next(f for f in doc["findings"] if f["variant"] == "no_liaison" and f["objective"] == "obj_nac_decision")
+    assert liaison["text"].startswith("no_liaison raised mean rfa_cycle_time.sg_request from ")
+    assert not liaison["improved"]
+    out = write_comparison_report(s, result, tmp_path / "report")
+    html = (out / "comparison.html").read_text()
+    assert html.count('<img src="data:image/png;base64,') == 5 and "<script" not in html
+    for section in ("findings", "metrics", "charts", "provenance"):
+        assert f'<section id="{section}">' in html
+    assert sorted(p.name for p in (out / "charts").iterdir()) == [
+        "boxes.png",
+        "cycle_cdf.png",
+        "delay_attribution.png",
+        "forest.png",
+        "rating_shares.png",
+    ]
+    assert doc["provenance"]["seeds"] == list(range(2008, 2020))

@@ -1,44 +1,122 @@
-"""The comparison table: each variant against the baseline, objective by objective.
+"""The comparison report: what a coordination choice buys, and how sure we are.
 
-For each objective's metric and each variant it shows the baseline mean, the
-variant mean, the paired difference with its 95% confidence interval, and the
-share of replications in which the variant did better. Where the interval
-includes zero the table says so rather than claiming a difference.
+Built from an experiment's :class:`~coopsim.engine.experiment.Comparison`, in
+the style of the after-action report:
+
+* per objective metric and variant: the mean with its 95% CI, and the paired
+  difference to the baseline with its CI, relative change and probability of
+  improvement;
+* for each objective, the share of replications rated P/S/M/U per variant;
+* findings written ODCR-style from the statistics, such as "no_liaison raised
+  mean rfa_cycle_time.sg_request from 292.3 h to 347.6 h (paired difference
+  +55.3 h, 95% CI +48.8 to +61.8)"; where the interval includes zero nothing
+  is claimed;
+* provenance: the scenario hash, seeds, replications and versions.
 """
 
 from __future__ import annotations
 
-from coopsim.engine.experiment import BASELINE, Comparison
+from collections import Counter
+from typing import Any
+
+from coopsim import __version__
+from coopsim.engine.experiment import BASELINE, Comparison, experiment_key
 from coopsim.engine.metric_names import better
 from coopsim.engine.schema import Scenario
+from coopsim.engine.stats import mean_ci
 
 from .summary import format_value
 
+RATINGS = ("P", "S", "M", "U")
+
 
 def comparison_table(scenario: Scenario, result: Comparison) -> str:
-    """Plain text, one block per objective."""
-    lines = [f"{scenario.scenario.name}: {result.replications} replications of {', '.join(result.variants)} (paired by seed)"]
-    for o in scenario.objectives:
-        base = result.values(BASELINE, o.metric)
-        lines.append(f"\n{o.name}  [{o.metric}; target {format_value(o.metric, o.target)}]")
-        lines.append(f"  {'baseline':<24} mean {format_value(o.metric, _mean(base))}")
-        for variant in result.variants[1:]:
-            p = result.paired(variant, o.metric)
-            if p is None:
-                lines.append(f"  {variant:<24} not measured in enough replications")
-                continue
-            d = p.difference
-            if d.includes_zero:
-                verdict = "no clear difference (CI includes 0)"
+    """Plain text for the terminal, one block per objective."""
+    doc = build_comparison(scenario, result)
+    lines = [f"{doc['name']}: {doc['replications']} replications of {', '.join(doc['variants'])} (paired by seed)"]
+    for block in doc["metrics"]:
+        lines.append(f"\n{block['objective']}  [{block['metric']}; target {block['target_text']}]")
+        for row in block["rows"]:
+            if row["variant"] == BASELINE:
+                lines.append(f"  {'baseline':<24} mean {row['mean_text']}")
+            elif row["difference"] is None:
+                lines.append(f"  {row['variant']:<24} not measured in enough replications")
             else:
-                improved = (d.mean < 0) == (better(o.metric) == "lower")
-                verdict = f"{'better' if improved else 'worse'}; the variant did better in {p.p_improvement:.0%} of replications"
-            lines.append(
-                f"  {variant:<24} mean {format_value(o.metric, p.variant_mean)}; difference {d.mean:+,.2f} "
-                f"(95% CI {d.low:+,.2f} to {d.high:+,.2f}, {d.method}); {verdict}"
-            )
+                d = row["difference"]
+                lines.append(
+                    f"  {row['variant']:<24} mean {row['mean_text']}; difference {d['mean']:+,.2f} "
+                    f"(95% CI {d['low']:+,.2f} to {d['high']:+,.2f}, {d['method']}); {row['verdict']}"
+                )
     return "\n".join(lines)
 
 
-def _mean(values: dict[int, float]) -> float | None:
-    return sum(values.values()) / len(values) if values else None
+def build_comparison(scenario: Scenario, result: Comparison) -> dict[str, Any]:
+    """The comparison report as a JSON-ready mapping."""
+    blocks, findings = [], []
+    for o in scenario.objectives:
+        rows = []
+        for variant in result.variants:
+            values = list(result.values(variant, o.metric).values())
+            ci = mean_ci(values) if values else None
+            row: dict[str, Any] = {
+                "variant": variant,
+                "n": len(values),
+                "mean": ci.mean if ci else None,
+                "ci": [ci.low, ci.high] if ci else None,
+                "mean_text": format_value(o.metric, ci.mean if ci else None),
+                "difference": None,
+                "verdict": "",
+            }
+            p = result.paired(variant, o.metric) if variant != BASELINE else None
+            if p is not None:
+                d = p.difference
+                improved = (d.mean < 0) == (better(o.metric) == "lower")
+                row["difference"] = {"mean": d.mean, "low": d.low, "high": d.high, "method": d.method, "includes_zero": d.includes_zero}
+                row["relative_change"] = p.relative_change
+                row["p_improvement"] = p.p_improvement
+                if d.includes_zero:
+                    row["verdict"] = "no clear difference (CI includes 0)"
+                else:
+                    row["verdict"] = f"{'better' if improved else 'worse'}; the variant did better in {p.p_improvement:.0%} of replications"
+                    verb = ("cut" if d.mean < 0 else "raised") if better(o.metric) == "lower" else ("raised" if d.mean > 0 else "cut")
+                    findings.append(
+                        {
+                            "objective": o.id,
+                            "variant": variant,
+                            "improved": improved,
+                            "text": f"{variant} {verb} mean {o.metric} from {format_value(o.metric, p.baseline_mean)} to "
+                            f"{format_value(o.metric, p.variant_mean)} (paired difference {d.mean:+,.2f}, 95% CI {d.low:+,.2f} to "
+                            f"{d.high:+,.2f}; better in {p.p_improvement:.0%} of replications).",
+                        }
+                    )
+            rows.append(row)
+        shares = {}
+        for variant in result.variants:
+            counts = Counter(out.ratings.get(o.id) for out in result.outcomes if out.job.variant == variant and out.ratings)
+            total = sum(counts.values()) or 1
+            shares[variant] = {r: counts.get(r, 0) / total for r in RATINGS}
+        blocks.append(
+            {
+                "objective": o.name,
+                "id": o.id,
+                "metric": o.metric,
+                "target_text": format_value(o.metric, o.target),
+                "rows": rows,
+                "rating_shares": shares,
+            }
+        )
+    return {
+        "name": scenario.scenario.name,
+        "variants": list(result.variants),
+        "replications": result.replications,
+        "metrics": blocks,
+        "findings": findings,
+        "errors": [{"variant": e.job.variant, "seed": e.job.seed, "error": e.error} for e in result.errors],
+        "provenance": {
+            "scenario_sha256": experiment_key(scenario),
+            "seeds": sorted({out.job.seed for out in result.outcomes}),
+            "replications": result.replications,
+            "reused": result.reused,
+            "coopsim_version": __version__,
+        },
+    }

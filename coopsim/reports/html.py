@@ -21,18 +21,18 @@ def _hours(value: float | None) -> str:
     return "—" if value is None else f"{value:,.1f} h"
 
 
-def render_html(doc: dict[str, Any], charts: list[Chart]) -> str:
-    """The report as a single HTML document."""
+def render_template(name: str, *, charts: list[Chart], **context: Any) -> str:
+    """Render one of the package's HTML templates, charts embedded as base64 PNGs."""
     env = Environment(
         loader=PackageLoader("coopsim.reports", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
     )
-    template = env.get_template("aar.html.j2")
-    return template.render(
-        doc=doc,
-        sections=SECTIONS,
-        objective_names={o["id"]: o["name"] for o in doc["objectives"]},
-        charts=[{"name": c.name, "title": c.title, "caption": c.caption, "data": base64.b64encode(c.png).decode("ascii")} for c in charts],
-        hours=_hours,
-    )
+    embedded = [{"name": c.name, "title": c.title, "caption": c.caption, "data": base64.b64encode(c.png).decode("ascii")} for c in charts]
+    return env.get_template(name).render(charts=embedded, hours=_hours, **context)
+
+
+def render_html(doc: dict[str, Any], charts: list[Chart]) -> str:
+    """The after-action report as a single HTML document."""
+    objective_names = {o["id"]: o["name"] for o in doc["objectives"]}
+    return render_template("aar.html.j2", doc=doc, sections=SECTIONS, objective_names=objective_names, charts=charts)

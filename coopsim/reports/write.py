@@ -58,3 +58,52 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, formats: tu
         if staging.exists():  # only when publishing never happened
             shutil.rmtree(staging, ignore_errors=True)
     return final
+
+
+def write_comparison_report(scenario, result, out: str | Path, formats: tuple[str, ...] = FORMATS) -> Path:
+    """Write the comparison report of an experiment into ``out``; returns it.
+
+    Raises:
+        OutputDirError: ``out`` holds something that is not a report.
+    """
+    from .comparison import build_comparison
+    from .comparison_charts import draw_comparison
+    from .html import render_template
+    from .markdown import esc
+
+    final = Path(out)
+    check_out_dir(final, marker=".coopsim-report")
+    doc = build_comparison(scenario, result)
+    charts = draw_comparison(scenario, result, doc) if {"html", "md"} & set(formats) else []
+    staging = staging_dir(final)
+    try:
+        if "json" in formats:
+            (staging / "comparison.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if "md" in formats:
+            (staging / "charts").mkdir()
+            lines = [f"# Comparison: {esc(doc['name'])}", "", "## Findings", ""]
+            lines += [f"- {esc(f['text'])}" for f in doc["findings"]] or ["No variant differed from the baseline with 95% confidence."]
+            for b in doc["metrics"]:
+                lines += [
+                    "",
+                    f"## {esc(b['objective'])} ({esc(b['metric'])}; target {esc(b['target_text'])})",
+                    "",
+                    "| Variant | Mean | Paired difference (95% CI) | Verdict |",
+                    "|---|---|---|---|",
+                ]
+                for r in b["rows"]:
+                    d = r["difference"]
+                    diff = f"{d['mean']:+,.2f} ({d['low']:+,.2f} to {d['high']:+,.2f})" if d else ""
+                    lines.append(f"| {esc(r['variant'])} | {esc(r['mean_text'])} | {diff} | {esc(r['verdict'])} |")
+            for c in charts:
+                (staging / "charts" / f"{c.name}.png").write_bytes(c.png)
+                lines += ["", f"![{c.title}](charts/{c.name}.png)", "", f"*{c.title}.* {c.caption}"]
+            (staging / "comparison.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        if "html" in formats:
+            (staging / "comparison.html").write_text(render_template("comparison.html.j2", doc=doc, charts=charts), encoding="utf-8")
+        (staging / ".coopsim-report").write_text("written by coopsim compare\n", encoding="utf-8")
+        publish(staging, final)
+    finally:
+        if staging.exists():  # only when publishing never happened
+            shutil.rmtree(staging, ignore_errors=True)
+    return final
