@@ -50,7 +50,9 @@ def assert_one_line_error(result, line: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "command", [[], ["validate"], ["run"], ["scenarios"], ["schema"], ["report"], ["compare"]], ids=lambda c: " ".join(c) or "group"
+    "command",
+    [[], ["validate"], ["run"], ["scenarios"], ["schema"], ["report"], ["compare"], ["sweep"]],
+    ids=lambda c: " ".join(c) or "group",
 )
 @pytest.mark.parametrize("flag", ["--help", "-h"])
 def test_every_command_has_help_with_an_example(runner, command, flag):
@@ -63,7 +65,15 @@ def test_every_command_has_help_with_an_example(runner, command, flag):
 def test_group_help_lists_every_command(runner):
     result = runner.invoke(main, ["--help"])
     commands = result.output.split("Commands:", 1)[1]
-    assert [line.split()[0] for line in commands.strip().splitlines()] == ["compare", "report", "run", "scenarios", "schema", "validate"]
+    assert [line.split()[0] for line in commands.strip().splitlines()] == [
+        "compare",
+        "report",
+        "run",
+        "scenarios",
+        "schema",
+        "sweep",
+        "validate",
+    ]
 
 
 def test_version(runner):

@@ -186,3 +186,30 @@ def test_comparison_report_claims_only_what_the_intervals_support(tmp_path):
         "rating_shares.png",
     ]
     assert doc["provenance"]["seeds"] == list(range(2008, 2020))
+
+
+def test_sweep_ranks_the_parameter_that_matters_first(tmp_path):
+    from click.testing import CliRunner
+
+    from coopsim.cli import main
+    from coopsim.engine.experiment import sweep
+    from coopsim.reports.sweep import main_effects, tornado
+
+    s = load_scenario("pakistan-earthquake-2005")
+    grid = {"actors.nac.approval": ["6h", "2d"], "actors.eadrcc.staff": [1, 4]}
+    result = sweep(s, grid, 4, workers=2)
+    assert result.variants == (
+        "actors.nac.approval=6h,actors.eadrcc.staff=1",
+        "actors.nac.approval=6h,actors.eadrcc.staff=4",
+        "actors.nac.approval=2d,actors.eadrcc.staff=1",
+        "actors.nac.approval=2d,actors.eadrcc.staff=4",
+    )
+    effects = {b["id"]: b["ranking"] for b in main_effects(s, result, grid)}
+    first = effects["obj_airbridge_open"]
+    assert first[0]["parameter"] == "actors.nac.approval"
+    assert first[0]["level_means"]["2d"] - first[0]["level_means"]["6h"] > 24  # a slower NAC delays the air bridge
+    assert tornado(list(main_effects(s, result, grid))).png[:4] == b"\x89PNG"
+    bad = CliRunner().invoke(main, ["sweep", "pakistan-earthquake-2005", "--param", "actors.nac.staff", "--out", str(tmp_path)])
+    assert bad.exit_code == 1 and "expected PATH=V1,V2,..." in bad.output
+    wrong = CliRunner().invoke(main, ["sweep", "pakistan-earthquake-2005", "--param", "actors.nac.staff=0,1", "--out", str(tmp_path)])
+    assert wrong.exit_code == 1 and "actors.nac.staff: got 0 (expected a number of at least 1)" in wrong.output

@@ -38,11 +38,12 @@ BASELINE = "baseline"
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One replication of one variant."""
+    """One replication of one variant, or of one point of a sweep (``settings`` then names it)."""
 
     variant: str
     replication: int
     seed: int
+    settings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,7 @@ def base_text(scenario: Scenario) -> str:
 
 
 _loaded: dict[tuple[str, str, tuple[str, ...]], Scenario] = {}
+"""Scenarios a worker has loaded, so each is validated once per process, not once per replication."""
 
 
 def run_job(text: str, source: str, overrides: tuple[str, ...], job: Job) -> Outcome:
@@ -98,11 +100,13 @@ def run_job(text: str, source: str, overrides: tuple[str, ...], job: Job) -> Out
     from .run import run  # a worker imports the engine once
 
     try:
-        key = (hashlib.sha256(text.encode()).hexdigest(), job.variant, overrides)
+        every = overrides + job.settings
+        key = (hashlib.sha256(text.encode()).hexdigest(), job.variant, every)
         scenario = _loaded.get(key)
         if scenario is None:
-            variant = None if job.variant == BASELINE else job.variant
-            scenario = _loaded[key] = loads_scenario(text, source, variant=variant, overrides=overrides)
+            # a sweep point is the baseline with its settings; a variant is the scenario's own patch
+            variant = None if job.variant == BASELINE or job.settings else job.variant
+            scenario = _loaded[key] = loads_scenario(text, source, variant=variant, overrides=every)
         result = run(scenario, seed=job.seed)
         ratings = {o.objective: o.rating for o in result.metrics.objectives}
         return Outcome(job, result.metrics.values, ratings, None)
@@ -186,8 +190,8 @@ class Comparison:
         }
 
     def paired(self, variant: str, metric: str) -> Paired | None:
-        """``variant`` against the baseline on ``metric``, over replications where both measured it."""
-        base, other = self.values(BASELINE, metric), self.values(variant, metric)
+        """``variant`` against the baseline (the first variant) on ``metric``, over replications where both measured it."""
+        base, other = self.values(self.variants[0], metric), self.values(variant, metric)  # the baseline comes first
         common = sorted(set(base) & set(other))
         if len(common) < 2:
             return None
@@ -221,6 +225,42 @@ def compare(
     names = variant_names(scenario, variants)
     seed0 = scenario.scenario.seed if base_seed is None else base_seed
     todo = jobs(names, replications, seed0)
+    return _execute(scenario, tuple(names), replications, todo, executor, workers, archive, progress)
+
+
+def point_label(settings: Mapping[str, Any]) -> str:
+    """The name a sweep point goes by, e.g. ``actors.nac.staff=2,channels.x.latency=1d``."""
+    return ",".join(f"{k}={v}" for k, v in settings.items())
+
+
+def sweep(
+    scenario: Scenario,
+    params: Mapping[str, Sequence[Any]],
+    replications: int = 10,
+    *,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    archive: Archive | None = None,
+    base_seed: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Comparison:
+    """Run every point of the full-factorial design over ``params`` (dotted paths to values).
+
+    Each point is the scenario with those settings; replication *i* has the same
+    seed at every point. The first point plays the baseline in paired statistics.
+    """
+    points = factorial(params)
+    labels = [point_label(p) for p in points]
+    seed0 = scenario.scenario.seed if base_seed is None else base_seed
+    todo = [
+        Job(label, i, seed0 + i, tuple(f"{k}={v}" for k, v in point.items()))
+        for i in range(replications)
+        for label, point in zip(labels, points, strict=True)
+    ]
+    return _execute(scenario, tuple(labels), replications, todo, executor, workers, archive, progress)
+
+
+def _execute(scenario, names, replications, todo, executor, workers, archive, progress) -> Comparison:
     key = experiment_key(scenario)
     kept = {(r["variant"], r["seed"]): r for r in archive.rows(key)} if archive else {}
     outcomes = [
@@ -248,7 +288,7 @@ def compare(
             _run_on(executor, workers, missing, keep, (text, source, overrides))
     order = {(j.variant, j.replication): n for n, j in enumerate(todo)}
     outcomes.sort(key=lambda o: order[o.job.variant, o.job.replication])
-    return Comparison(tuple(names), replications, tuple(outcomes), reused)
+    return Comparison(names, replications, tuple(outcomes), reused)
 
 
 def _run_on(executor: Executor | None, workers: int | None, missing: Iterable[Job], keep, args: tuple) -> None:
