@@ -28,7 +28,7 @@ def boxes(scenario: Scenario, result: Comparison) -> Chart:
         data = [list(result.values(v, o.metric).values()) for v in result.variants]
         shown = [(v, d) for v, d in zip(result.variants, data, strict=True) if d]
         if shown:
-            ax.boxplot([d for _, d in shown], vert=False, tick_labels=[v for v, _ in shown], widths=0.5)
+            ax.boxplot([d for _, d in shown], orientation="horizontal", tick_labels=[v for v, _ in shown], widths=0.5)
         else:
             _empty(ax, "not measured")
         ax.set_title(f"{o.name} ({o.metric})", fontsize=7, loc="left")
