@@ -174,6 +174,7 @@ def report(run_dir: str, formats: str, out: str | None) -> None:
 @click.option("--out", type=click.Path(file_okay=False), help="Where the results archive goes (default: runs/NAME-compare).")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a setting in every variant (repeatable).")
 @click.option("--dask", "dask_address", metavar="ADDRESS|local", help="Run on a Dask scheduler, or `local` for a LocalCluster.")
+@click.option("--keep-logs", is_flag=True, help="Keep every replication's full event log under OUT/logs (off by default).")
 def compare(
     file: str,
     variants: str | None,
@@ -182,6 +183,7 @@ def compare(
     out: str | None,
     overrides: tuple[str, ...],
     dask_address: str | None,
+    keep_logs: bool,
 ) -> None:
     """Compare coordination choices: the baseline and variants over seeded replications.
 
@@ -220,7 +222,16 @@ def compare(
                 bar.update(finished - done[0])
                 done[0] = finished
 
-            result = run_compare(scenario, names, replications, executor=executor, workers=workers, archive=archive, progress=tick)
+            result = run_compare(
+                scenario,
+                names,
+                replications,
+                executor=executor,
+                workers=workers,
+                archive=archive,
+                progress=tick,
+                keep_logs=out_dir / "logs" if keep_logs else None,
+            )
     except ScenarioError as exc:
         raise _problems(exc) from None
     except DaskMissing as exc:

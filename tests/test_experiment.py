@@ -213,3 +213,19 @@ def test_sweep_ranks_the_parameter_that_matters_first(tmp_path):
     assert bad.exit_code == 1 and "expected PATH=V1,V2,..." in bad.output
     wrong = CliRunner().invoke(main, ["sweep", "pakistan-earthquake-2005", "--param", "actors.nac.staff=0,1", "--out", str(tmp_path)])
     assert wrong.exit_code == 1 and "actors.nac.staff: got 0 (expected a number of at least 1)" in wrong.output
+
+
+def test_event_logs_are_kept_only_on_request(tmp_path):
+    from coopsim.engine import compare as api_compare  # the public API path
+
+    s = load_scenario(SOMALIA)
+    api_compare(s, ["no_liaison"], 2, workers=1, archive=Archive(tmp_path / "a.sqlite"))
+    assert not (tmp_path / "logs").exists()
+    api_compare(s, ["no_liaison"], 2, workers=2, keep_logs=tmp_path / "logs")
+    assert sorted(p.name for p in (tmp_path / "logs").iterdir()) == [
+        "baseline-s2008",
+        "baseline-s2009",
+        "no_liaison-s2008",
+        "no_liaison-s2009",
+    ]
+    assert (tmp_path / "logs" / "no_liaison-s2009" / "events.jsonl").stat().st_size > 0

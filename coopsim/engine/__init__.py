@@ -12,6 +12,7 @@ layer. Its public API, for the command line and for notebooks::
 from .catalog import bundled_scenarios
 from .deciders import Decider, Decision, DefaultDecider, ScriptedDecider, Situation
 from .document import Problem, ScenarioError
+from .experiment import Comparison, compare, sweep
 from .loader import apply_override, apply_variant, load_scenario, loads_scenario
 from .metrics import Metrics, ObjectiveRating
 from .outputs import OutputDirError
@@ -19,6 +20,7 @@ from .run import Outcome, RunResult, run
 from .schema import Scenario
 
 __all__ = [
+    "Comparison",
     "Decider",
     "Decision",
     "DefaultDecider",
@@ -35,7 +37,9 @@ __all__ = [
     "apply_override",
     "apply_variant",
     "bundled_scenarios",
+    "compare",
     "load_scenario",
     "loads_scenario",
     "run",
+    "sweep",
 ]

@@ -95,8 +95,11 @@ _loaded: dict[tuple[str, str, tuple[str, ...]], Scenario] = {}
 """Scenarios a worker has loaded, so each is validated once per process, not once per replication."""
 
 
-def run_job(text: str, source: str, overrides: tuple[str, ...], job: Job) -> Outcome:
-    """Run one job (in a worker process); never raises, so one failure cannot stop the rest."""
+def run_job(text: str, source: str, overrides: tuple[str, ...], job: Job, logs: str | None = None) -> Outcome:
+    """Run one job (in a worker process); never raises, so one failure cannot stop the rest.
+
+    With ``logs``, the replication's full run directory is kept under it.
+    """
     from .run import run  # a worker imports the engine once
 
     try:
@@ -107,7 +110,8 @@ def run_job(text: str, source: str, overrides: tuple[str, ...], job: Job) -> Out
             # a sweep point is the baseline with its settings; a variant is the scenario's own patch
             variant = None if job.variant == BASELINE or job.settings else job.variant
             scenario = _loaded[key] = loads_scenario(text, source, variant=variant, overrides=every)
-        result = run(scenario, seed=job.seed)
+        out = os.path.join(logs, f"{_safe(job.variant)}-s{job.seed}") if logs else None
+        result = run(scenario, seed=job.seed, out=out)
         ratings = {o.objective: o.rating for o in result.metrics.objectives}
         return Outcome(job, result.metrics.values, ratings, None)
     except Exception as exc:  # recorded with the result; the experiment goes on
@@ -143,6 +147,11 @@ def dask_executor(address: str):
             cluster.close()
 
     return client.get_executor(), close
+
+
+def _safe(label: str) -> str:
+    """A variant or sweep-point label as a directory name."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in label)
 
 
 def experiment_key(scenario: Scenario) -> str:
@@ -208,6 +217,7 @@ def compare(
     archive: Archive | None = None,
     base_seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    keep_logs: str | os.PathLike | None = None,
 ) -> Comparison:
     """Run ``scenario``'s baseline and variants for ``replications`` each.
 
@@ -221,11 +231,12 @@ def compare(
         archive: keeps each result as it finishes, and supplies those already kept.
         base_seed: seed of replication 0 (default: the scenario's seed).
         progress: called as ``progress(done, total)`` after each job.
+        keep_logs: a directory to keep every replication's full run directory in (off by default).
     """
     names = variant_names(scenario, variants)
     seed0 = scenario.scenario.seed if base_seed is None else base_seed
     todo = jobs(names, replications, seed0)
-    return _execute(scenario, tuple(names), replications, todo, executor, workers, archive, progress)
+    return _execute(scenario, tuple(names), replications, todo, executor, workers, archive, progress, keep_logs)
 
 
 def point_label(settings: Mapping[str, Any]) -> str:
@@ -243,6 +254,7 @@ def sweep(
     archive: Archive | None = None,
     base_seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    keep_logs: str | os.PathLike | None = None,
 ) -> Comparison:
     """Run every point of the full-factorial design over ``params`` (dotted paths to values).
 
@@ -257,10 +269,10 @@ def sweep(
         for i in range(replications)
         for label, point in zip(labels, points, strict=True)
     ]
-    return _execute(scenario, tuple(labels), replications, todo, executor, workers, archive, progress)
+    return _execute(scenario, tuple(labels), replications, todo, executor, workers, archive, progress, keep_logs)
 
 
-def _execute(scenario, names, replications, todo, executor, workers, archive, progress) -> Comparison:
+def _execute(scenario, names, replications, todo, executor, workers, archive, progress, keep_logs) -> Comparison:
     key = experiment_key(scenario)
     kept = {(r["variant"], r["seed"]): r for r in archive.rows(key)} if archive else {}
     outcomes = [
@@ -270,6 +282,7 @@ def _execute(scenario, names, replications, todo, executor, workers, archive, pr
     ]
     missing = [j for j in todo if (j.variant, j.seed) not in kept]
     reused = len(outcomes)
+    logs = os.fspath(os.path.abspath(keep_logs)) if keep_logs is not None else None
     text, source, overrides = base_text(scenario), scenario.source, tuple(scenario.overrides)
 
     def keep(outcome: Outcome) -> None:
@@ -283,18 +296,18 @@ def _execute(scenario, names, replications, todo, executor, workers, archive, pr
     if missing:
         if executor is None and (workers or os.cpu_count() or 1) == 1:
             for j in missing:
-                keep(run_job(text, source, overrides, j))
+                keep(run_job(text, source, overrides, j, logs))
         else:
-            _run_on(executor, workers, missing, keep, (text, source, overrides))
+            _run_on(executor, workers, missing, keep, (text, source, overrides), logs)
     order = {(j.variant, j.replication): n for n, j in enumerate(todo)}
     outcomes.sort(key=lambda o: order[o.job.variant, o.job.replication])
     return Comparison(names, replications, tuple(outcomes), reused)
 
 
-def _run_on(executor: Executor | None, workers: int | None, missing: Iterable[Job], keep, args: tuple) -> None:
+def _run_on(executor: Executor | None, workers: int | None, missing: Iterable[Job], keep, args: tuple, logs: str | None) -> None:
     own = executor is None
     pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count()) if own else executor
-    futures = [pool.submit(run_job, *args, j) for j in missing]
+    futures = [pool.submit(run_job, *args, j, logs) for j in missing]
     try:
         for future in as_completed(futures):
             keep(future.result())

@@ -19,8 +19,6 @@ import random
 import statistics
 from dataclasses import dataclass
 
-from scipy import stats as sps
-
 SKEW_LIMIT = 1.0
 """Above this absolute sample skewness the bootstrap interval replaces the t-interval."""
 
@@ -65,7 +63,9 @@ def mean_ci(xs: list[float], confidence: float = 0.95, seed: int = 0) -> Interva
         boots = sorted(statistics.fmean(rng.choices(xs, k=n)) for _ in range(2000))
         tail = (1 - confidence) / 2
         return Interval(mean, boots[int(tail * len(boots))], boots[int((1 - tail) * len(boots)) - 1], "bootstrap")
-    half = float(sps.t.ppf(1 - (1 - confidence) / 2, n - 1)) * sd / math.sqrt(n)
+    from scipy.stats import t  # imported here: scipy is slow to import and only comparisons need it
+
+    half = float(t.ppf(1 - (1 - confidence) / 2, n - 1)) * sd / math.sqrt(n)
     return Interval(mean, mean - half, mean + half, "t")
 
 
