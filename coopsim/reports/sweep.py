@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from coopsim.engine.experiment import Comparison, point_label
+from coopsim.engine.metric_names import METRICS, split_metric
 from coopsim.engine.schema import Scenario
 
 from .charts import Chart, _empty, _png, plt
@@ -64,6 +65,10 @@ def tornado(effects: list[dict[str, Any]]) -> Chart:
         ax.invert_yaxis()
         ax.set_title(f"{block['objective']} ({block['metric']})", fontsize=7, loc="left")
         ax.tick_params(labelsize=6)
+        unit = METRICS[split_metric(block["metric"])[0]].unit
+        ax.set_xlabel(f"mean {block['metric']} at each level ({unit})", fontsize=6)
         if not rows:
             _empty(ax, "not measured")
+        elif not any(r["effect"] for r in rows):
+            _empty(ax, "no parameter changed this metric")
     return Chart("tornado", "Parameter effects", "The widest bar is the parameter that moves the objective most.", _png(fig))
