@@ -49,13 +49,16 @@ def validate(files: tuple[str, ...]) -> None:
     """Check scenario files, including every variant and decision patch.
 
     Prints one line per problem as FILE:LINE:COL: what is wrong (what was
-    expected), and exits with status 1 if any file has problems.
+    expected), and exits with status 1 if any file has problems. Warnings
+    (an unreachable actor, an unused asset, an objective that can never be
+    measured, an inject after the end) are printed too but do not fail.
 
     \b
     Example:
       coopsim validate scenarios/somalia-wfp-escort-2008.yaml
     """
     from coopsim.engine import ScenarioError, load_scenario
+    from coopsim.engine.lint import warnings as lint_warnings
 
     bad: list[str] = []
     for file in files:
@@ -72,6 +75,8 @@ def validate(files: tuple[str, ...]) -> None:
         ]
         summary = ", ".join(f"{n} {noun}{'' if n == 1 else 's'}" for n, noun in counts)
         click.echo(f"ok  {file}: {s.scenario.name} ({summary})")
+        for warning in lint_warnings(s):
+            click.echo(str(warning), err=True)
     if bad:
         raise ProblemsError(bad)
 
@@ -317,6 +322,89 @@ def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | 
     (report / "tornado.png").write_bytes(chart.png)
     (report / "sweep.json").write_text(json.dumps({"parameters": grid, "effects": effects}, indent=2, default=str) + "\n")
     click.echo(f"Results in {archive.path}; tornado chart in {report / 'tornado.png'}")
+
+
+@main.command()
+@click.argument("name")
+@click.option("--out", type=click.Path(file_okay=False), default=".", show_default=True, help="Directory to write NAME.yaml in.")
+def new(name: str, out: str) -> None:
+    """Write NAME.yaml, a commented starter scenario that validates and runs.
+
+    \b
+    Example:
+      coopsim new my-exercise && coopsim run my-exercise.yaml
+    """
+    from importlib import resources
+    from pathlib import Path
+
+    target = Path(out) / f"{name}.yaml"
+    if target.exists():
+        raise ProblemsError([f"{target}: already exists (expected a new file name)"])
+    text = resources.files("coopsim").joinpath("starter.yaml").read_text(encoding="utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text.replace("__NAME__", name), encoding="utf-8")
+    click.echo(f"Wrote {target}; next: coopsim validate {target} && coopsim run {target}")
+
+
+@main.group()
+def msel() -> None:
+    """Export the MSEL to a spreadsheet, or import a planner's edited one.
+
+    \b
+    Examples:
+      coopsim msel export pakistan-earthquake-2005 --out msel.csv
+      coopsim msel import msel.csv --into my-exercise.yaml
+    """
+
+
+@msel.command("export")
+@click.argument("file")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The CSV file to write.")
+def msel_export(file: str, out: str) -> None:
+    """Write a scenario's injects as CSV in the HSEEP MSEL column order.
+
+    Columns: seq, scenario_time, inject_type, delivery_method, from, to,
+    description, expected_action, objective, controller.
+
+    \b
+    Example:
+      coopsim msel export somalia-wfp-escort-2008 --out msel.csv
+    """
+    from coopsim.engine import ScenarioError, load_scenario
+    from coopsim.engine.msel import export_rows, write_csv
+
+    try:
+        rows = export_rows(load_scenario(file))
+    except ScenarioError as exc:
+        raise _problems(exc) from None
+    write_csv(rows, out)
+    click.echo(f"{len(rows)} injects written to {out}")
+
+
+@msel.command("import")
+@click.argument("sheet", type=click.Path(dir_okay=False))
+@click.option("--into", "into", required=True, type=click.Path(dir_okay=False), help="The scenario file whose injects to replace.")
+def msel_import(sheet: str, into: str) -> None:
+    """Replace a scenario's injects with the rows of an MSEL sheet (CSV).
+
+    Every row is checked first; bad rows are reported as SHEET:ROW: what is
+    wrong, and then nothing is changed. The rest of the scenario file,
+    comments included, is kept as it was.
+
+    \b
+    Example:
+      coopsim msel import msel.csv --into my-exercise.yaml
+    """
+    from coopsim.engine import ScenarioError
+    from coopsim.engine.msel import MselError, import_rows, read_csv
+
+    try:
+        count = import_rows(read_csv(sheet), into, sheet)
+    except MselError as exc:
+        raise ProblemsError(exc.lines) from None
+    except ScenarioError as exc:
+        raise _problems(exc) from None
+    click.echo(f"{count} injects imported into {into}")
 
 
 def _progress_line():

@@ -51,7 +51,20 @@ def assert_one_line_error(result, line: str) -> None:
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["validate"], ["run"], ["scenarios"], ["schema"], ["report"], ["compare"], ["sweep"]],
+    [
+        [],
+        ["validate"],
+        ["run"],
+        ["scenarios"],
+        ["schema"],
+        ["report"],
+        ["compare"],
+        ["sweep"],
+        ["new"],
+        ["msel"],
+        ["msel", "export"],
+        ["msel", "import"],
+    ],
     ids=lambda c: " ".join(c) or "group",
 )
 @pytest.mark.parametrize("flag", ["--help", "-h"])
@@ -67,6 +80,8 @@ def test_group_help_lists_every_command(runner):
     commands = result.output.split("Commands:", 1)[1]
     assert [line.split()[0] for line in commands.strip().splitlines()] == [
         "compare",
+        "msel",
+        "new",
         "report",
         "run",
         "scenarios",
