@@ -511,3 +511,14 @@ def test_a_decision_patch_changing_quantity_sets_the_demand(vary):
 
     v = run(vary(edit), decider=ScriptedDecider({"dp_priority": "surge"})).metrics.values
     assert v["fill_rate.islamabad"] == 1.0
+
+
+def test_notification_arrangement_acts_only_while_in_force(vary):
+    def edit(d):
+        d["facts"][0]["distribution"] = []
+        d["agreements"].append(
+            {"id": "notify", "kind": "notification", "parties": ["un_ocha", "eadrcc"], "classes": ["humanitarian"], "valid_from": "5d"}
+        )
+
+    records = records_of(vary(edit))
+    assert not [r for r in records if r.kind == "fact_learned" and r.fact == "damage" and r.actor == "eadrcc"]

@@ -594,3 +594,23 @@ def test_scenario_errors_survive_being_re_raised():
     again = type(error)(*error.args)
     assert str(again) == "x.yaml:3:4: bad (good)"
     assert again.problems == error.problems
+
+
+def test_stray_trigger_keys_are_refused(tmp_path):
+    path = edited(tmp_path, ("trigger: {request: airlift, state: approved}", "trigger: {at: 1d, option: nonsense}"))
+    assert problems(path) == [
+        f"{path}:61:14: decision_points.dp_priority.trigger: option goes with decision (expected decision: ... beside option)"
+    ]
+
+
+def test_a_decision_patch_cannot_reschedule(tmp_path):
+    path = edited(tmp_path, ("patch: {assets.c17.load_time: 1h}", "patch: {injects.2.time: 5h}"))
+    assert problems(path) == [
+        f"{path}:64:57: option surge changes injects.2.time, which is fixed when a run starts "
+        "(change it with a variant or --set; a decision patch only retunes settings)"
+    ]
+
+
+def test_routes_without_an_id_are_patched_by_from_to_mode():
+    scenario = load_scenario(MINI, overrides=["routes.ramstein-islamabad-air.time=12h"])
+    assert scenario.routes[0].time.mean == 12.0

@@ -551,7 +551,8 @@ def _known(table: dict, kind: str) -> str:
 
 # -- step 3: patches are checked up front -------------------------------------------------
 
-_FIXED_AT_START = {"staff", "count", "capacity"}
+# Resources are sized when a run starts, and timed processes are scheduled then: a patch can't move them.
+_FIXED_AT_START = {"staff", "count", "capacity", "time", "at"}
 
 
 def _check_patches(s: Scenario, variants: bool = True) -> None:

@@ -144,12 +144,17 @@ def _name(item: Any, index: int) -> Any:
         for field in ("id", "seq"):
             if item.get(field) is not None:
                 return item[field]
+        if {"from", "to", "mode"} <= set(item):
+            return f"{item['from']}-{item['to']}-{item['mode']}"
     return index
 
 
 def _find_item(items: list[Any], key: Any) -> int | None:
     for i, item in enumerate(items):
         if isinstance(item, dict) and any(item.get(f) is not None and str(item[f]) == str(key) for f in ("id", "seq")):
+            return i
+    for i, item in enumerate(items):  # a route without an id goes by FROM-TO-MODE, as in metrics and messages
+        if isinstance(item, dict) and item.get("id") is None and f"{item.get('from')}-{item.get('to')}-{item.get('mode')}" == str(key):
             return i
     if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
         index = int(key)

@@ -322,6 +322,9 @@ class Trigger(Model):
             raise ValueError("a request trigger needs a state (expected e.g. state: approved)")
         if self.fact is not None and self.known_by is None:
             raise ValueError("a fact trigger needs known_by (expected an actor id)")
+        for extra, needs in (("state", "request"), ("known_by", "fact"), ("option", "decision")):
+            if getattr(self, extra) is not None and getattr(self, needs) is None:
+                raise ValueError(f"{extra} goes with {needs} (expected {needs}: ... beside {extra})")
         return self
 
     @property

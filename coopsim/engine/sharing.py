@@ -88,7 +88,8 @@ def learn(w: World, actor: str, fact: Fact, source: str, via: str, edition: int 
             env.process(share(w, actor, other, fact, edition, post=post))
     family = w.actors[actor].spec.family.value
     for ag in w.scenario.agreements:
-        if ag.kind == "notification" and fact.class_ in ag.classes and _covers(ag, actor, family):
+        in_force = ag.valid_from <= now and (ag.valid_until is None or now < ag.valid_until)
+        if ag.kind == "notification" and in_force and fact.class_ in ag.classes and _covers(ag, actor, family):
             for other in _notified(w, ag, family):
                 env.process(share(w, actor, other, fact, edition, lead=ag))
 
