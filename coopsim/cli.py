@@ -289,10 +289,12 @@ def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | 
 
     import yaml
 
-    from coopsim.engine import ScenarioError, load_scenario
+    from coopsim.engine import OutputDirError, ScenarioError, load_scenario
     from coopsim.engine.archive import Archive
     from coopsim.engine.experiment import sweep as run_sweep
+    from coopsim.engine.outputs import staged
     from coopsim.reports.sweep import effects_table, main_effects, tornado
+    from coopsim.reports.write import MARKER
 
     grid: dict[str, list] = {}
     for p in params:
@@ -316,12 +318,14 @@ def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | 
         + (f" ({result.reused} reused)" if result.reused else "")
     )
     click.echo(effects_table(effects))
-    report = out_dir / "report"
-    report.mkdir(parents=True, exist_ok=True)
     chart = tornado(effects)
-    (report / "tornado.png").write_bytes(chart.png)
-    (report / "sweep.json").write_text(json.dumps({"parameters": grid, "effects": effects}, indent=2, default=str) + "\n")
-    click.echo(f"Results in {archive.path}; tornado chart in {report / 'tornado.png'}")
+    try:
+        with staged(out_dir / "report", MARKER) as staging:
+            (staging / "tornado.png").write_bytes(chart.png)
+            (staging / "sweep.json").write_text(json.dumps({"parameters": grid, "effects": effects}, indent=2, default=str) + "\n")
+    except OutputDirError as exc:
+        raise ProblemsError([str(exc)]) from None
+    click.echo(f"Results in {archive.path}; tornado chart and sweep.json in {out_dir / 'report'}/")
 
 
 @main.command()

@@ -12,6 +12,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,3 +65,21 @@ def publish(staging: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(staging, final)
+
+
+@contextmanager
+def staged(final: Path, marker: str) -> Iterator[Path]:
+    """Write a directory atomically: yields a staging directory, published to ``final`` on success.
+
+    ``final`` may be new, empty, or an earlier output holding ``marker``; on an
+    error the staging directory is removed and ``final`` is left as it was.
+    """
+    check_out_dir(final, marker)
+    staging = staging_dir(final)
+    try:
+        yield staging
+        (staging / marker).touch()
+        publish(staging, final)
+    finally:
+        if staging.exists():  # only when publishing never happened
+            shutil.rmtree(staging, ignore_errors=True)

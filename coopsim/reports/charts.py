@@ -33,6 +33,8 @@ PHASE_COLOURS = {
     "transport": "#009E73",
     "hand-back": "#F0E442",
 }
+SERIES_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#999999"]
+"""Okabe–Ito colours for series that are not organisations (sites, asset pools, variants)."""
 PART_COLOURS = {
     "transit": "#56B4E9",
     "queue": "#D55E00",
@@ -172,9 +174,8 @@ def delivered_vs_demand(run: RunData) -> Chart:
             delivered_at[r.site].append((r.t, r.quantity))
     end = run.manifest["outcome"]["end_time"]
     fig, ax = _figure(3.2)
-    palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9"]
     for i, site in enumerate(sorted(demand_at)):
-        colour = palette[i % len(palette)]
+        colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
         for series, style, label in ((demand_at[site], "--", "demand"), (delivered_at[site], "-", "delivered")):
             xs, ys, total = [0.0], [0.0], 0.0
             for t, q in sorted(series):
@@ -234,7 +235,6 @@ def asset_utilisation(run: RunData) -> Chart:
             changes[r.asset].append((r.t, -1))
     end = run.manifest["outcome"]["end_time"]
     fig, ax = _figure(2.6)
-    palette = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#999999"]
     for i, asset in enumerate(sorted(changes)):
         xs, ys, busy = [0.0], [0], 0
         for t, delta in sorted(changes[asset]):
@@ -243,7 +243,7 @@ def asset_utilisation(run: RunData) -> Chart:
             ys.append(busy)
         xs.append(end)
         ys.append(busy)
-        ax.step(xs, ys, where="post", color=palette[i % len(palette)], label=asset)
+        ax.step(xs, ys, where="post", color=SERIES_COLOURS[i % len(SERIES_COLOURS)], label=asset)
     ax.set_xlabel("hours since scenario start")
     ax.set_ylabel("units busy")
     ax.set_title("Asset utilisation over time")

@@ -14,9 +14,9 @@ from typing import Any
 from coopsim.engine.experiment import Comparison
 from coopsim.engine.schema import Scenario
 
-from .charts import PART_COLOURS, Chart, _empty, _figure, _legend_below, _png, plt
+from .charts import PART_COLOURS, SERIES_COLOURS, Chart, _empty, _figure, _legend_below, _png, plt
 
-VARIANT_COLOURS = ["#333333", "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9"]
+VARIANT_COLOURS = ["#333333", *SERIES_COLOURS]  # the baseline in black, then the series colours
 RATING_COLOURS = {"P": "#009E73", "S": "#F0E442", "M": "#E69F00", "U": "#D55E00"}
 
 
@@ -45,7 +45,13 @@ def cycle_cdf(scenario: Scenario, result: Comparison) -> Chart:
     for i, variant in enumerate(result.variants):
         xs = sorted(result.values(variant, "rfa_cycle_time").values())
         if xs:
-            ax.step(xs, [(k + 1) / len(xs) for k in range(len(xs))], where="post", color=VARIANT_COLOURS[i % 7], label=variant)
+            ax.step(
+                xs,
+                [(k + 1) / len(xs) for k in range(len(xs))],
+                where="post",
+                color=VARIANT_COLOURS[i % len(VARIANT_COLOURS)],
+                label=variant,
+            )
             drawn = True
     ax.set_xlabel("mean RFA cycle time in a replication (h)")
     ax.set_ylabel("share of replications")

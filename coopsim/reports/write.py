@@ -9,10 +9,9 @@ never replaced.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
-from coopsim.engine.outputs import check_out_dir, publish, staging_dir
+from coopsim.engine.outputs import staged
 
 from .aar import build_aar
 from .charts import draw_all
@@ -21,6 +20,14 @@ from .markdown import render_markdown
 from .rundir import read_run
 
 FORMATS = ("html", "md", "json")
+MARKER = ".coopsim-report"
+"""The file that marks a directory as a coopsim report, which a new report may replace."""
+
+
+def _write_charts(staging: Path, charts) -> None:
+    (staging / "charts").mkdir()
+    for c in charts:
+        (staging / "charts" / f"{c.name}.png").write_bytes(c.png)
 
 
 def write_report(run_dir: str | Path, out: str | Path | None = None, formats: tuple[str, ...] = FORMATS) -> Path:
@@ -36,27 +43,18 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, formats: tu
         raise ValueError(f"unknown report format {', '.join(unknown)} (expected some of {', '.join(FORMATS)})")
     run = read_run(run_dir)
     final = Path(out) if out is not None else Path(run_dir) / "report"
-    check_out_dir(final, marker=".coopsim-report")
     doc = build_aar(run)
     charts = draw_all(run) if {"html", "md"} & set(formats) else []
     doc["charts"] = [{"file": f"charts/{c.name}.png", "title": c.title, "caption": c.caption} for c in charts]
-    staging = staging_dir(final)
-    try:
+    with staged(final, MARKER) as staging:
         if "json" in formats:
             (staging / "report.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if "md" in formats:
-            (staging / "charts").mkdir()
-            for c in charts:
-                (staging / "charts" / f"{c.name}.png").write_bytes(c.png)
+            _write_charts(staging, charts)
             listing = [(c["file"], c["title"], c["caption"]) for c in doc["charts"]]
             (staging / "report.md").write_text(render_markdown(doc, listing), encoding="utf-8")
         if "html" in formats:
             (staging / "report.html").write_text(render_html(doc, charts), encoding="utf-8")
-        (staging / ".coopsim-report").write_text("written by coopsim report\n", encoding="utf-8")
-        publish(staging, final)
-    finally:
-        if staging.exists():  # only when publishing never happened
-            shutil.rmtree(staging, ignore_errors=True)
     return final
 
 
@@ -72,15 +70,13 @@ def write_comparison_report(scenario, result, out: str | Path, formats: tuple[st
     from .markdown import esc
 
     final = Path(out)
-    check_out_dir(final, marker=".coopsim-report")
     doc = build_comparison(scenario, result)
     charts = draw_comparison(scenario, result, doc) if {"html", "md"} & set(formats) else []
-    staging = staging_dir(final)
-    try:
+    with staged(final, MARKER) as staging:
         if "json" in formats:
             (staging / "comparison.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if "md" in formats:
-            (staging / "charts").mkdir()
+            _write_charts(staging, charts)
             lines = [f"# Comparison: {esc(doc['name'])}", "", "## Findings", ""]
             lines += [f"- {esc(f['text'])}" for f in doc["findings"]] or ["No variant differed from the baseline with 95% confidence."]
             for b in doc["metrics"]:
@@ -96,14 +92,8 @@ def write_comparison_report(scenario, result, out: str | Path, formats: tuple[st
                     diff = f"{d['mean']:+,.2f} ({d['low']:+,.2f} to {d['high']:+,.2f})" if d else ""
                     lines.append(f"| {esc(r['variant'])} | {esc(r['mean_text'])} | {diff} | {esc(r['verdict'])} |")
             for c in charts:
-                (staging / "charts" / f"{c.name}.png").write_bytes(c.png)
                 lines += ["", f"![{c.title}](charts/{c.name}.png)", "", f"*{c.title}.* {c.caption}"]
             (staging / "comparison.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
         if "html" in formats:
             (staging / "comparison.html").write_text(render_template("comparison.html.j2", doc=doc, charts=charts), encoding="utf-8")
-        (staging / ".coopsim-report").write_text("written by coopsim compare\n", encoding="utf-8")
-        publish(staging, final)
-    finally:
-        if staging.exists():  # only when publishing never happened
-            shutil.rmtree(staging, ignore_errors=True)
     return final
