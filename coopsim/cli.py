@@ -363,9 +363,9 @@ def msel() -> None:
 
 @msel.command("export")
 @click.argument("file")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The CSV file to write.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The file to write: .csv, or .xlsx for Excel.")
 def msel_export(file: str, out: str) -> None:
-    """Write a scenario's injects as CSV in the HSEEP MSEL column order.
+    """Write a scenario's injects as CSV (or .xlsx) in the HSEEP MSEL column order.
 
     Columns: seq, scenario_time, inject_type, delivery_method, from, to,
     description, expected_action, objective, controller.
@@ -375,13 +375,13 @@ def msel_export(file: str, out: str) -> None:
       coopsim msel export somalia-wfp-escort-2008 --out msel.csv
     """
     from coopsim.engine import ScenarioError, load_scenario
-    from coopsim.engine.msel import export_rows, write_csv
+    from coopsim.engine.msel import export_rows, write_sheet
 
     try:
         rows = export_rows(load_scenario(file))
     except ScenarioError as exc:
         raise _problems(exc) from None
-    write_csv(rows, out)
+    write_sheet(rows, out)
     click.echo(f"{len(rows)} injects written to {out}")
 
 
@@ -389,7 +389,7 @@ def msel_export(file: str, out: str) -> None:
 @click.argument("sheet", type=click.Path(dir_okay=False))
 @click.option("--into", "into", required=True, type=click.Path(dir_okay=False), help="The scenario file whose injects to replace.")
 def msel_import(sheet: str, into: str) -> None:
-    """Replace a scenario's injects with the rows of an MSEL sheet (CSV).
+    """Replace a scenario's injects with the rows of an MSEL sheet (CSV or .xlsx).
 
     Every row is checked first; bad rows are reported as SHEET:ROW: what is
     wrong, and then nothing is changed. The rest of the scenario file,
@@ -400,10 +400,10 @@ def msel_import(sheet: str, into: str) -> None:
       coopsim msel import msel.csv --into my-exercise.yaml
     """
     from coopsim.engine import ScenarioError
-    from coopsim.engine.msel import MselError, import_rows, read_csv
+    from coopsim.engine.msel import MselError, import_rows, read_sheet
 
     try:
-        count = import_rows(read_csv(sheet), into, sheet)
+        count = import_rows(read_sheet(sheet), into, sheet)
     except MselError as exc:
         raise ProblemsError(exc.lines) from None
     except ScenarioError as exc:

@@ -91,3 +91,15 @@ def test_warnings_point_at_likely_mistakes():
         "warning: objective obj_fill can never be measured: nothing is ever delivered to islamabad",
     ]
     assert warnings(load_scenario("pakistan-earthquake-2005")) == []
+
+
+def test_msel_round_trip_through_excel(tmp_path):
+    from coopsim.engine.msel import read_sheet, write_sheet
+
+    scenario = load_scenario("somalia-wfp-escort-2008")
+    copy = tmp_path / "exercise.yaml"
+    shutil.copy(scenario.source, copy)
+    write_sheet(export_rows(scenario), tmp_path / "msel.xlsx")
+    assert read_sheet(tmp_path / "msel.xlsx") == export_rows(scenario)
+    import_rows(read_sheet(tmp_path / "msel.xlsx"), copy)
+    assert load_scenario(copy).model_dump() == scenario.model_dump()

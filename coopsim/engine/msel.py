@@ -1,6 +1,7 @@
 """The Master Scenario Events List as a spreadsheet: export and import.
 
-Exercise planners keep the MSEL in a spreadsheet. :func:`export_rows` gives a
+Exercise planners keep the MSEL in a spreadsheet (CSV, or an ``.xlsx``
+workbook read and written with openpyxl). :func:`export_rows` gives a
 scenario's injects in the HSEEP column order (seq, scenario time, inject type,
 delivery method, from, to, description, expected action, objective,
 controller). :func:`import_rows` brings a planner's edited sheet back into the
@@ -90,6 +91,44 @@ def write_csv(rows: list[dict[str, str]], path: str | Path) -> None:
         writer.writeheader()
         writer.writerows(rows)
     os.replace(tmp, path)
+
+
+def write_sheet(rows: list[dict[str, str]], path: str | Path) -> None:
+    """Write MSEL rows as CSV, or as an Excel workbook when ``path`` ends in ``.xlsx``."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        write_csv(rows, path)
+        return
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "MSEL"
+    sheet.append(list(COLUMNS))
+    for row in rows:
+        sheet.append([row[c] for c in COLUMNS])
+    tmp = path.with_name(path.name + ".tmp")
+    book.save(tmp)
+    os.replace(tmp, path)
+
+
+def read_sheet(path: str | Path) -> list[dict[str, str]]:
+    """Read MSEL rows from CSV, or from the first worksheet of an ``.xlsx`` workbook."""
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        return read_csv(path)
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (OSError, ValueError, KeyError) as exc:
+        raise MselError([f"{path}:1: cannot read the workbook ({exc})"]) from None
+    rows = [["" if v is None else str(v) for v in r] for r in book.worksheets[0].iter_rows(values_only=True)]
+    header = rows[0] if rows else []
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise MselError([f"{path}:1: missing column(s) {', '.join(missing)} (expected a header row: {', '.join(COLUMNS)})"])
+    return [dict(zip(header, r, strict=False)) for r in rows[1:] if any(r)]
 
 
 def read_csv(path: str | Path) -> list[dict[str, str]]:
