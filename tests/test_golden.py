@@ -49,3 +49,22 @@ def test_bundled_scenario_matches_its_golden_summary(name):
             path.write_text(json.dumps(got, indent=2) + "\n")
         assert path.exists(), f"no golden summary for {key}; run with COOPSIM_UPDATE_GOLDEN=1"
         assert got == json.loads(path.read_text()), key
+
+
+@pytest.mark.parametrize("name", [b.name for b in BUNDLED])
+def test_bundled_scenario_is_a_complete_exercise(name):
+    s = load_scenario(name)
+    assert s.scenario.sources and s.objectives and s.decision_points
+    assert len(s.variants) >= 2
+    assert all(o.target is not None for o in s.objectives)
+
+
+def test_the_library_exercises_every_part_of_the_engine():
+    scenarios = [load_scenario(b.name) for b in BUNDLED]
+    assert {r.mode.value for s in scenarios for r in s.routes} == {"air", "sea", "road"}
+    assert any(s.liaison for s in scenarios)
+    assert any(not load_scenario(b.name, variant="no_liaison").liaison for b in BUNDLED if "no_liaison" in load_scenario(b.name).variants)
+    assert any(i.contingency for s in scenarios for i in s.injects)
+    kinds = Counter(r.kind for b in BUNDLED for r in run(load_scenario(b.name), keep_records=True).records)
+    assert kinds["fact_withheld"] > 0 and kinds["fact_learned"] > 0  # sharing blocked somewhere and allowed elsewhere
+    assert kinds["escort_joined"] > 0 and kinds["incident"] > 0
