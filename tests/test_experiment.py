@@ -229,3 +229,20 @@ def test_event_logs_are_kept_only_on_request(tmp_path):
         "no_liaison-s2009",
     ]
     assert (tmp_path / "logs" / "no_liaison-s2009" / "events.jsonl").stat().st_size > 0
+
+
+def test_counterfactuals_show_the_better_option(vary):
+    from coopsim.engine.experiment import counterfactuals
+
+    def stochastic(d):
+        d["routes"][0]["time"] = {"dist": "triangular", "low": "8h", "mode": "10h", "high": "14h"}
+        d["actors"][2]["approval"] = {"dist": "uniform", "low": "6h", "high": "18h"}
+
+    scenario = vary(stochastic)
+    result = counterfactuals(scenario, {"dp_priority": "standard"}, 10, workers=2)["dp_priority"]
+    assert result.variants == ("standard", "surge")
+    p = result.paired("surge", "rfa_cycle_time")
+    # surge loads in 1h instead of 2h; the third load waits for an aircraft to return, so two loadings
+    # lie on the critical path: every replication is exactly 2h faster
+    assert p.difference.high < 0 and p.p_improvement == 1.0
+    assert p.difference.mean == pytest.approx(-2.0)

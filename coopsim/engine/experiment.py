@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from .archive import Archive
+from .deciders import ScriptedDecider
 from .document import Position, Problem, ScenarioError
 from .loader import loads_scenario
 from .metric_names import better
@@ -38,12 +39,13 @@ BASELINE = "baseline"
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One replication of one variant, or of one point of a sweep (``settings`` then names it)."""
+    """One replication of one variant, of one point of a sweep (``settings``), or of a set of decisions (``choices``)."""
 
     variant: str
     replication: int
     seed: int
     settings: tuple[str, ...] = ()
+    choices: tuple[tuple[str, str], ...] = ()  # (decision point, option) for a scripted decider
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +93,7 @@ def base_text(scenario: Scenario) -> str:
     return yaml.safe_dump(scenario._document.data, sort_keys=False, allow_unicode=True)
 
 
-_loaded: dict[tuple[str, str, tuple[str, ...]], Scenario] = {}
+_loaded: dict[tuple[str, str | None, tuple[str, ...]], Scenario] = {}
 """Scenarios a worker has loaded, so each is validated once per process, not once per replication."""
 
 
@@ -104,14 +106,15 @@ def run_job(text: str, source: str, overrides: tuple[str, ...], job: Job, logs: 
 
     try:
         every = overrides + job.settings
-        key = (hashlib.sha256(text.encode()).hexdigest(), job.variant, every)
+        # a sweep point or a set of decisions is the baseline with its settings; a variant is the scenario's own patch
+        variant = None if job.variant == BASELINE or job.settings or job.choices else job.variant
+        key = (hashlib.sha256(text.encode()).hexdigest(), variant, every)
         scenario = _loaded.get(key)
         if scenario is None:
-            # a sweep point is the baseline with its settings; a variant is the scenario's own patch
-            variant = None if job.variant == BASELINE or job.settings else job.variant
             scenario = _loaded[key] = loads_scenario(text, source, variant=variant, overrides=every)
         out = os.path.join(logs, f"{_safe(job.variant)}-s{job.seed}") if logs else None
-        result = run(scenario, seed=job.seed, out=out)
+        decider = ScriptedDecider(dict(job.choices)) if job.choices else None
+        result = run(scenario, seed=job.seed, out=out, decider=decider)
         ratings = {o.objective: o.rating for o in result.metrics.objectives}
         return Outcome(job, result.metrics.values, ratings, None)
     except Exception as exc:  # recorded with the result; the experiment goes on
@@ -270,6 +273,37 @@ def sweep(
         for label, point in zip(labels, points, strict=True)
     ]
     return _execute(scenario, tuple(labels), replications, todo, executor, workers, archive, progress, keep_logs)
+
+
+def counterfactuals(
+    scenario: Scenario,
+    taken: Mapping[str, str],
+    replications: int = 20,
+    *,
+    executor: Executor | None = None,
+    workers: int | None = None,
+    base_seed: int | None = None,
+) -> dict[str, Comparison]:
+    """What the other options would have changed, decision by decision.
+
+    For each decision point in ``taken`` (point id -> option chosen), the
+    scenario is re-run with each alternative option there and every other
+    decision as taken, over seeded replications with common random numbers.
+    In each returned :class:`Comparison` the option actually chosen comes
+    first, so ``.paired(option, metric)`` is the alternative against the choice.
+    """
+    seed0 = scenario.scenario.seed if base_seed is None else base_seed
+    out = {}
+    for point_id, chosen in taken.items():
+        point = scenario.by_id["decision_points"][point_id]
+        labels = [chosen, *(o.id for o in point.options if o.id != chosen)]
+        todo = [
+            Job(label, i, seed0 + i, choices=tuple(sorted({**taken, point_id: label}.items())))
+            for i in range(replications)
+            for label in labels
+        ]
+        out[point_id] = _execute(scenario, tuple(labels), replications, todo, executor, workers, None, None, None)
+    return out
 
 
 def _execute(scenario, names, replications, todo, executor, workers, archive, progress, keep_logs) -> Comparison:
