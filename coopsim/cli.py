@@ -350,6 +350,50 @@ def new(name: str, out: str) -> None:
     click.echo(f"Wrote {target}; next: coopsim validate {target} && coopsim run {target}")
 
 
+@main.command()
+@click.argument("file")
+@click.option(
+    "--script",
+    "script",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The session: decisions (and observations) as YAML; the same format a recorded session is kept in.",
+)
+@click.option("--replications", "-n", type=int, default=20, show_default=True, help="Replications per alternative option.")
+@click.option("--workers", type=int, help="Worker processes for the counterfactuals (default: the core count).")
+@click.option("--out", type=click.Path(file_okay=False), help="Output directory (default: runs/NAME-play).")
+def play(file: str, script: str, replications: int, workers: int | None, out: str | None) -> None:
+    """Play a tabletop session from a script, and write its after-action report.
+
+    The scenario runs with the session's decisions; the report adds the
+    facilitator's observations and, for every decision taken, what each
+    alternative option would have changed (seeded replications, paired).
+
+    \b
+    Example:
+      printf 'decisions:\\n  dp_escort_policy: sail_unescorted\\n' > session.yaml
+      coopsim play somalia-wfp-escort-2008 --script session.yaml
+    """
+    from pathlib import Path
+
+    from coopsim.engine import OutputDirError, ScenarioError, load_scenario
+    from coopsim.engine.session import Session
+    from coopsim.engine.session import play as play_session
+    from coopsim.reports.summary import run_summary
+
+    try:
+        scenario = load_scenario(file)
+        session = Session.from_file(script)
+        out_dir = Path(out or Path("runs") / f"{Path(file).stem}-play")
+        result = play_session(scenario, session, out_dir, replications, workers)
+    except ScenarioError as exc:
+        raise _problems(exc) from None
+    except OutputDirError as exc:
+        raise ProblemsError([str(exc)]) from None
+    click.echo(run_summary(result))
+    click.echo(f"Report in {_report(out_dir, None, 'html,md,json')}/")
+
+
 @main.group()
 def msel() -> None:
     """Export the MSEL to a spreadsheet, or import a planner's edited one.

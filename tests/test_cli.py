@@ -64,6 +64,7 @@ def assert_one_line_error(result, line: str) -> None:
         ["msel"],
         ["msel", "export"],
         ["msel", "import"],
+        ["play"],
     ],
     ids=lambda c: " ".join(c) or "group",
 )
@@ -82,6 +83,7 @@ def test_group_help_lists_every_command(runner):
         "compare",
         "msel",
         "new",
+        "play",
         "report",
         "run",
         "scenarios",

@@ -498,7 +498,10 @@ def test_decisions_file_without_a_decisions_section(tmp_path):
     path.write_text("choices:\n  dp_priority: surge\n", encoding="utf-8")
     with pytest.raises(ScenarioError) as info:
         ScriptedDecider.from_file(path)
-    assert str(info.value) == f"{path}:1:1: a decisions file has one section, decisions: (decisions: {{point_id: option_id, ...}})"
+    assert (
+        str(info.value) == f"{path}:1:1: a decisions file has a decisions: section (and, in a session, observations:) "
+        "(decisions: {point_id: option_id, ...})"
+    )
 
 
 def test_good_decisions_script_passes_the_check(tmp_path):

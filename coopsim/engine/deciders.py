@@ -114,9 +114,15 @@ class ScriptedDecider:
             ) from None
         doc = parse_yaml(text, str(path))
         data = doc.data if isinstance(doc.data, dict) else {}
-        if set(data) != {"decisions"} or not isinstance(data["decisions"], dict):
+        if not set(data) <= {"decisions", "observations"} or not isinstance(data.get("decisions"), dict):
             raise ScenarioError(
-                [Problem(doc.position(()), "a decisions file has one section, decisions:", "decisions: {point_id: option_id, ...}")]
+                [
+                    Problem(
+                        doc.position(()),
+                        "a decisions file has a decisions: section (and, in a session, observations:)",
+                        "decisions: {point_id: option_id, ...}",
+                    )
+                ]
             )
         return cls(data["decisions"], doc)
 

@@ -80,6 +80,8 @@ def build_aar(run: RunData) -> dict[str, Any]:
             for r in run.records
             if r.kind == "decision_taken"
         ],
+        "observations": (run.session or {}).get("observations", []),
+        "counterfactuals": (run.session or {}).get("counterfactuals", []),
         "improvement_plan": [
             {
                 "objective": x.objective,

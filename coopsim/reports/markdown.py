@@ -32,6 +32,17 @@ def _hours(value: float | None) -> str:
     return "—" if value is None else f"{value:,.1f} h"
 
 
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.2f}"
+
+
+def _diff(d: dict[str, Any] | None) -> str:
+    if d is None:
+        return "not measured"
+    text = f"{d['mean']:+,.2f} ({d['low']:+,.2f} to {d['high']:+,.2f})"
+    return text + (", no clear difference" if d["includes_zero"] else "")
+
+
 def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
@@ -93,6 +104,30 @@ def render_markdown(doc: dict[str, Any], charts: list[tuple[str, str, str]] = ()
         )
     else:
         out += ["No decision point was reached.", ""]
+    if doc["observations"]:
+        out += ["### Facilitator observations", ""]
+        out += [
+            f"- {esc(o['text'])} — *{esc(o['by'])}*" + (f" (objective {esc(o['objective'])})" if o["objective"] else "")
+            for o in doc["observations"]
+        ]
+        out.append("")
+    if doc["counterfactuals"]:
+        out += ["### Counterfactuals: what the other options would have changed", ""]
+        out += _table(
+            ["Decision", "Chosen", "Alternative", "Metric", "Chosen mean", "Alternative mean", "Difference (95% CI)"],
+            [
+                [
+                    c["decision"],
+                    c["chosen"],
+                    c["alternative"],
+                    c["metric"],
+                    _num(c["chosen_mean"]),
+                    _num(c["alternative_mean"]),
+                    _diff(c["difference"]),
+                ]
+                for c in doc["counterfactuals"]
+            ],
+        )
     out += [f"## {SECTIONS[6]}", ""]
     out += _table(
         ["Issue", "Corrective action", "Capability", "Responsible", "Start", "Completion"],

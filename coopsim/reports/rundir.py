@@ -33,6 +33,7 @@ class RunData:
     metrics: dict[str, Any]
     scenario: Scenario
     records: tuple[Record, ...]
+    session: dict[str, Any] | None = None  # a tabletop session's observations and counterfactuals, if played
 
 
 def read_run(directory: str | Path) -> RunData:
@@ -61,7 +62,8 @@ def read_run(directory: str | Path) -> RunData:
         raise RunDirError(
             f"{directory / 'events.jsonl'}: holds {len(records):,} records but the manifest says {manifest.get('records')} (truncated?)"
         )
-    return RunData(directory, manifest, metrics, scenario, records)
+    session = _json(directory / "session.json") if (directory / "session.json").is_file() else None
+    return RunData(directory, manifest, metrics, scenario, records, session)
 
 
 def _json(path: Path) -> dict[str, Any]:

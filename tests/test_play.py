@@ -1,0 +1,50 @@
+"""Scripted tabletop sessions: decisions, facilitator observations and counterfactuals in the AAR."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from conftest import MINI
+
+from coopsim.cli import main
+from coopsim.engine import ScenarioError, load_scenario
+from coopsim.engine.session import Session, play
+from coopsim.reports.write import write_report
+
+SESSION = """decisions:
+  dp_priority: {option: standard, by: NAC seat, rationale: Keep the normal loading plan}
+observations:
+  - {objective: obj_cycle, text: "EADRCC waited <i>hours</i> for OCHA's request", t: 10h}
+"""
+
+
+def test_a_played_session_reports_decisions_observations_and_counterfactuals(tmp_path):
+    (tmp_path / "session.yaml").write_text(SESSION)
+    result = play(load_scenario(MINI), Session.from_file(tmp_path / "session.yaml"), tmp_path / "run", replications=3, workers=1)
+    assert [(d["decision"], d["option"], d["by"]) for d in result.metrics.detail["decisions"]] == [("dp_priority", "standard", "NAC seat")]
+    report = write_report(tmp_path / "run")
+    doc = json.loads((report / "report.json").read_text())
+    assert doc["observations"] == [
+        {"text": "EADRCC waited <i>hours</i> for OCHA's request", "objective": "obj_cycle", "by": "facilitator", "t": 10.0}
+    ]
+    cycle = next(c for c in doc["counterfactuals"] if c["metric"] == "rfa_cycle_time")
+    assert (cycle["chosen"], cycle["alternative"]) == ("standard", "surge")
+    assert cycle["difference"]["mean"] == pytest.approx(-2.0)  # surge would have saved two loading hours
+    html = (report / "report.html").read_text()
+    assert "Counterfactuals" in html and "EADRCC waited &lt;i&gt;hours&lt;/i&gt;" in html
+
+
+def test_a_session_naming_an_unknown_objective_is_refused(tmp_path):
+    (tmp_path / "s.yaml").write_text("decisions: {}\nobservations:\n  - {objective: nope, text: x}\n")
+    with pytest.raises(ScenarioError, match="observation names objective 'nope', which does not exist"):
+        Session.from_file(tmp_path / "s.yaml").check(load_scenario(MINI))
+
+
+def test_play_command(tmp_path):
+    (tmp_path / "session.yaml").write_text(SESSION)
+    args = ["play", str(MINI), "--script", str(tmp_path / "session.yaml"), "-n", "2", "--workers", "1", "--out", str(tmp_path / "p")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "Report in" in result.output and (tmp_path / "p" / "report" / "report.html").exists()
