@@ -24,12 +24,10 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from .archive import Archive
 from .deciders import ScriptedDecider
 from .document import Position, Problem, ScenarioError
-from .loader import loads_scenario
+from .loader import loads_scenario, scenario_yaml
 from .metric_names import better
 from .schema import Scenario
 from .stats import Paired, paired
@@ -86,11 +84,6 @@ def factorial(params: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     """Every combination of the parameter values (a full-factorial design), as dotted-path settings."""
     names = list(params)
     return [dict(zip(names, values, strict=True)) for values in itertools.product(*(params[n] for n in names))]
-
-
-def base_text(scenario: Scenario) -> str:
-    """The scenario as YAML with its variants, for workers to load."""
-    return yaml.safe_dump(scenario._document.data, sort_keys=False, allow_unicode=True)
 
 
 _loaded: dict[tuple[str, str | None, tuple[str, ...]], Scenario] = {}
@@ -317,7 +310,7 @@ def _execute(scenario, names, replications, todo, executor, workers, archive, pr
     missing = [j for j in todo if (j.variant, j.seed) not in kept]
     reused = len(outcomes)
     logs = os.fspath(os.path.abspath(keep_logs)) if keep_logs is not None else None
-    text, source, overrides = base_text(scenario), scenario.source, tuple(scenario.overrides)
+    text, source, overrides = scenario_yaml(scenario, variants=True), scenario.source, tuple(scenario.overrides)
 
     def keep(outcome: Outcome) -> None:
         outcomes.append(outcome)

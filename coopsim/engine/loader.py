@@ -86,13 +86,13 @@ def loads_scenario(
     return scenario
 
 
-def scenario_yaml(scenario: Scenario) -> str:
-    """The scenario as it runs (variant and overrides applied), as YAML that loads again.
+def scenario_yaml(scenario: Scenario, variants: bool = False) -> str:
+    """The scenario's data (variant and overrides applied) as YAML that loads again.
 
-    The variants are left out: one has been applied, and the others were
-    written against the base scenario, not this one.
+    Variants are left out unless asked for: once one has been applied, the
+    others were written against the base scenario, not this one.
     """
-    data = {k: v for k, v in scenario._document.data.items() if k != "variants"}
+    data = {k: v for k, v in scenario._document.data.items() if variants or k != "variants"}
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=120)
 
 

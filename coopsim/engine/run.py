@@ -16,9 +16,9 @@ seed and coopsim version always give a byte-identical ``events.jsonl``.
 from __future__ import annotations
 
 import hashlib
-import shutil
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from . import exercise
 from .deciders import Decider, DefaultDecider, ScriptedDecider
 from .loader import load_scenario, scenario_yaml
 from .metrics import Measurer, Metrics
-from .outputs import check_out_dir, publish, staging_dir, write_json
+from .outputs import staged, write_json
 from .records import Record, RunStopped
 from .schema import Scenario
 from .sinks import JsonlSink, MemorySink
@@ -125,15 +125,13 @@ def run(
     if isinstance(decider, ScriptedDecider):
         decider.check(scenario)
     final = Path(out) if out is not None else None
-    if final is not None:
-        check_out_dir(final)
     sinks: list[Any] = []
     memory = MemorySink() if keep_records else None
     if memory is not None:
         sinks.append(memory)
-    staging = staging_dir(final) if final is not None else None
     failure: BaseException | None = None
-    try:
+    # The run directory is staged and published whole; the events log streams into the staging copy.
+    with staged(final, "manifest.json") if final is not None else nullcontext() as staging:
         log = JsonlSink(staging / "events.jsonl") if staging is not None else None
         if log is not None:
             sinks.append(log)
@@ -151,16 +149,12 @@ def run(
                 log.close()
         metrics = measurer.finish(outcome.end_time)
         manifest = _manifest(scenario, seed, decider, outcome, world.records_written, time.perf_counter() - began)
-        if final is not None:
+        if staging is not None:
             write_json(staging / "metrics.json", metrics.as_dict())
             if scenario._document is not None:
                 # the scenario as run (variant and overrides applied), so reports need nothing else
                 (staging / "scenario.yaml").write_text(scenario_yaml(scenario), encoding="utf-8")
             write_json(staging / "manifest.json", manifest)
-            publish(staging, final)
-    finally:
-        if staging is not None and staging.exists():  # only when the run never got as far as publishing
-            shutil.rmtree(staging, ignore_errors=True)
     if failure is not None:
         raise failure
     return RunResult(manifest, metrics, final, tuple(memory) if memory is not None else None)

@@ -72,6 +72,14 @@ def _legend_below(ax, ncol: int, handles=None, labels=None) -> None:
     ax.legend(*args, ncol=ncol, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.28), frameon=False)
 
 
+def _legend_or_empty(ax, has_data, ncol: int, empty: str) -> None:
+    """The legend below the axes, or a note in the middle saying why the chart is empty."""
+    if has_data:
+        _legend_below(ax, ncol)
+    else:
+        _empty(ax, empty)
+
+
 def _empty(ax, text: str) -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#555555")
 
@@ -188,10 +196,7 @@ def delivered_vs_demand(run: RunData) -> Chart:
     ax.set_xlabel("hours since scenario start")
     ax.set_ylabel("tonnes")
     ax.set_title("Delivered against demand, per site")
-    if demand_at:
-        _legend_below(ax, 4)
-    else:
-        _empty(ax, "no site had a demand")
+    _legend_or_empty(ax, demand_at, 4, "no site had a demand")
     return Chart("delivered_vs_demand", "Deliveries", "The gap between a dashed and a solid line is demand still waiting.", _png(fig))
 
 
@@ -213,10 +218,7 @@ def information_latency(run: RunData) -> Chart:
     ax.invert_yaxis()
     ax.set_xlabel("hours since scenario start")
     ax.set_title("When each organisation learned each fact")
-    if facts:
-        _legend_below(ax, 7)
-    else:
-        _empty(ax, "the scenario has no facts")
+    _legend_or_empty(ax, facts, 7, "the scenario has no facts")
     return Chart(
         "information_latency",
         "Information latency",
@@ -247,10 +249,7 @@ def asset_utilisation(run: RunData) -> Chart:
     ax.set_xlabel("hours since scenario start")
     ax.set_ylabel("units busy")
     ax.set_title("Asset utilisation over time")
-    if changes:
-        _legend_below(ax, 5)
-    else:
-        _empty(ax, "no asset made a trip")
+    _legend_or_empty(ax, changes, 5, "no asset made a trip")
     return Chart("asset_utilisation", "Asset utilisation", "Flat tops at the pool size mean requests queued for lift.", _png(fig))
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from coopsim.engine.experiment import Comparison
 from coopsim.engine.schema import Scenario
 
-from .charts import PART_COLOURS, SERIES_COLOURS, Chart, _empty, _figure, _legend_below, _png, plt
+from .charts import PART_COLOURS, SERIES_COLOURS, Chart, _empty, _figure, _legend_below, _legend_or_empty, _png, plt
 
 VARIANT_COLOURS = ["#333333", *SERIES_COLOURS]  # the baseline in black, then the series colours
 RATING_COLOURS = {"P": "#009E73", "S": "#F0E442", "M": "#E69F00", "U": "#D55E00"}
@@ -56,10 +56,7 @@ def cycle_cdf(scenario: Scenario, result: Comparison) -> Chart:
     ax.set_xlabel("mean RFA cycle time in a replication (h)")
     ax.set_ylabel("share of replications")
     ax.set_title("RFA cycle time per variant (CDF)")
-    if drawn:
-        _legend_below(ax, 4)
-    else:
-        _empty(ax, "no request completed")
+    _legend_or_empty(ax, drawn, 4, "no request completed")
     return Chart("cycle_cdf", "RFA cycle time", "A curve to the left of the baseline's is a faster request cycle.", _png(fig))
 
 

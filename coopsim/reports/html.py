@@ -15,10 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from .charts import Chart
 from .markdown import SECTIONS
-
-
-def _hours(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.1f} h"
+from .summary import hours_text
 
 
 def render_template(name: str, *, charts: list[Chart], **context: Any) -> str:
@@ -29,7 +26,7 @@ def render_template(name: str, *, charts: list[Chart], **context: Any) -> str:
         undefined=StrictUndefined,
     )
     embedded = [{"name": c.name, "title": c.title, "caption": c.caption, "data": base64.b64encode(c.png).decode("ascii")} for c in charts]
-    return env.get_template(name).render(charts=embedded, hours=_hours, **context)
+    return env.get_template(name).render(charts=embedded, hours=hours_text, **context)
 
 
 def render_html(doc: dict[str, Any], charts: list[Chart]) -> str:

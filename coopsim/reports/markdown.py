@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .summary import hours_text
+
 SECTIONS = (
     "1. Exercise overview",
     "2. Executive summary",
@@ -26,10 +28,6 @@ def esc(value: Any) -> str:
     text = "" if value is None else str(value)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-
-
-def _hours(value: float | None) -> str:
-    return "—" if value is None else f"{value:,.1f} h"
 
 
 def _num(value: float | None) -> str:
@@ -87,9 +85,9 @@ def render_markdown(doc: dict[str, Any], charts: list[tuple[str, str, str]] = ()
         [
             [
                 t["seq"],
-                _hours(t["planned"]) if t["planned"] is not None else (t["trigger"] or "contingency"),
-                _hours(t["released"]),
-                _hours(t["acknowledged"]),
+                hours_text(t["planned"]) if t["planned"] is not None else (t["trigger"] or "contingency"),
+                hours_text(t["released"]),
+                hours_text(t["acknowledged"]),
                 t["expected_action"],
                 observed[t["observed"]],
             ]
@@ -100,7 +98,7 @@ def render_markdown(doc: dict[str, Any], charts: list[tuple[str, str, str]] = ()
     if doc["decisions"]:
         out += _table(
             ["Time", "Decision point", "Owner", "Option", "Taken by", "Rationale"],
-            [[_hours(d["t"]), d["name"], d["owner"], d["option"], d["by"], d["rationale"]] for d in doc["decisions"]],
+            [[hours_text(d["t"]), d["name"], d["owner"], d["option"], d["by"], d["rationale"]] for d in doc["decisions"]],
         )
     else:
         out += ["No decision point was reached.", ""]
@@ -143,7 +141,7 @@ def render_markdown(doc: dict[str, Any], charts: list[tuple[str, str, str]] = ()
         [
             [
                 m["seq"],
-                _hours(m["time"]) if m["time"] is not None else "trigger",
+                hours_text(m["time"]) if m["time"] is not None else "trigger",
                 m["type"],
                 m["from"],
                 ", ".join(m["to"]),

@@ -22,6 +22,11 @@ def format_value(metric: str, value: float | None) -> str:
     return f"{value:,.1f} {unit}"
 
 
+def hours_text(value: float | None) -> str:
+    """Hours for tables: ``26.0 h``, or a dash when there is no value."""
+    return "—" if value is None else f"{value:,.1f} h"
+
+
 def run_summary(result: RunResult) -> str:
     """Plain-text summary of one run."""
     m = result.manifest
