@@ -331,12 +331,16 @@ def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | 
 @main.command()
 @click.argument("name")
 @click.option("--out", type=click.Path(file_okay=False), default=".", show_default=True, help="Directory to write NAME.yaml in.")
-def new(name: str, out: str) -> None:
+@click.option("--from", "origin", metavar="SCENARIO", help="Start from a copy of a bundled scenario (see `coopsim scenarios`).")
+def new(name: str, out: str, origin: str | None) -> None:
     """Write NAME.yaml, a commented starter scenario that validates and runs.
 
+    With --from, NAME.yaml is a copy of a bundled scenario to make your own.
+
     \b
-    Example:
+    Examples:
       coopsim new my-exercise && coopsim run my-exercise.yaml
+      coopsim new my-escorts --from somalia-wfp-escort-2008
     """
     from importlib import resources
     from pathlib import Path
@@ -344,9 +348,17 @@ def new(name: str, out: str) -> None:
     target = Path(out) / f"{name}.yaml"
     if target.exists():
         raise ProblemsError([f"{target}: already exists (expected a new file name)"])
-    text = resources.files("coopsim").joinpath("starter.yaml").read_text(encoding="utf-8")
+    if origin is None:
+        text = resources.files("coopsim").joinpath("starter.yaml").read_text(encoding="utf-8").replace("__NAME__", name)
+    else:
+        from coopsim.engine import bundled_scenarios
+
+        found = {b.name: b.path for b in bundled_scenarios()}
+        if origin not in found:
+            raise ProblemsError([f"--from {origin}: no bundled scenario of that name (expected one of: {', '.join(found)})"])
+        text = found[origin].read_text(encoding="utf-8")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text.replace("__NAME__", name), encoding="utf-8")
+    target.write_text(text, encoding="utf-8")
     click.echo(f"Wrote {target}; next: coopsim validate {target} && coopsim run {target}")
 
 

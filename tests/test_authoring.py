@@ -103,3 +103,12 @@ def test_msel_round_trip_through_excel(tmp_path):
     assert read_sheet(tmp_path / "msel.xlsx") == export_rows(scenario)
     import_rows(read_sheet(tmp_path / "msel.xlsx"), copy)
     assert load_scenario(copy).model_dump() == scenario.model_dump()
+
+
+def test_new_from_a_bundled_scenario_copies_it(tmp_path):
+    runner = CliRunner()
+    made = runner.invoke(main, ["new", "mine", "--from", "somalia-wfp-escort-2008", "--out", str(tmp_path)])
+    assert made.exit_code == 0, made.output
+    assert load_scenario(tmp_path / "mine.yaml").model_dump() == load_scenario("somalia-wfp-escort-2008").model_dump()
+    bad = runner.invoke(main, ["new", "other", "--from", "atlantis", "--out", str(tmp_path)])
+    assert bad.exit_code == 1 and "--from atlantis: no bundled scenario of that name" in bad.output
