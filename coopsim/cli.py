@@ -89,7 +89,9 @@ def validate(files: tuple[str, ...]) -> None:
 @click.option(
     "--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a setting, e.g. --set actors.nac.staff=3 (repeatable)."
 )
-@click.option("--decisions", type=click.Path(dir_okay=False), help="YAML file of choices at decision points.")
+@click.option(
+    "--decisions", type=click.Path(dir_okay=False), help="YAML file of choices at decision points (a decisions script or recorded session)."
+)
 @click.option("--report", "with_report", is_flag=True, help="Also write the after-action report into OUT/report.")
 def run(
     file: str,
@@ -115,13 +117,20 @@ def run(
     """
     from pathlib import Path
 
-    from coopsim.engine import OutputDirError, ScenarioError, ScriptedDecider, load_scenario
+    from coopsim.engine import OutputDirError, ScenarioError, load_scenario
     from coopsim.engine import run as run_scenario
+    from coopsim.engine.session import Session
     from coopsim.reports.summary import run_summary
 
     try:
         scenario = load_scenario(file, variant=variant, overrides=overrides)
-        decider = ScriptedDecider.from_file(decisions) if decisions else None
+        decider = None
+        if decisions:
+            session = Session.from_file(decisions)
+            if session.releases:
+                hint = f"replay it with: coopsim play {file} --script {decisions}"
+                raise ProblemsError([f"{decisions}: the session releases contingency injects; {hint}"])
+            decider = session.decider
         seed = scenario.scenario.seed if seed is None else seed
         if out is None:
             out = str(Path("runs") / f"{Path(file).stem}{'-' + variant if variant else ''}-s{seed}")

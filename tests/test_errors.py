@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from coopsim.engine import ScenarioError, ScriptedDecider, apply_override, apply_variant, load_scenario, loads_scenario
+from coopsim.engine import ScenarioError, apply_override, apply_variant, load_scenario, loads_scenario
 from coopsim.engine.document import Position, Problem
+from coopsim.engine.session import Session
 
 MINI = Path(__file__).parent / "data" / "mini.yaml"
 MINI_TEXT = MINI.read_text(encoding="utf-8")
@@ -471,7 +472,7 @@ def decisions_problems(tmp_path: Path, text: str) -> tuple[Path, list[str]]:
     path = tmp_path / "decisions.yaml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ScenarioError) as info:
-        ScriptedDecider.from_file(path).check(load_scenario(MINI))
+        Session.from_file(path).check(load_scenario(MINI))
     return path, [str(p) for p in info.value.problems]
 
 
@@ -493,21 +494,46 @@ def test_decisions_script_with_both_mistakes(tmp_path):
     ]
 
 
-def test_decisions_file_without_a_decisions_section(tmp_path):
+def test_decisions_file_with_an_unknown_section(tmp_path):
     path = tmp_path / "decisions.yaml"
     path.write_text("choices:\n  dp_priority: surge\n", encoding="utf-8")
     with pytest.raises(ScenarioError) as info:
-        ScriptedDecider.from_file(path)
-    assert (
-        str(info.value) == f"{path}:1:1: a decisions file has a decisions: section (and, in a session, observations:) "
-        "(decisions: {point_id: option_id, ...})"
+        Session.from_file(path)
+    assert str(info.value) == (
+        f"{path}:1:1: unknown key 'choices' in the document "
+        "(one of: scenario, coopsim_version, seed, variant, seats, decisions, observations, releases, at)"
     )
+
+
+def test_decision_with_a_misspelt_key(tmp_path):
+    path = tmp_path / "decisions.yaml"
+    path.write_text("decisions:\n  dp_priority: {option: surge, rationle: quicker}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        Session.from_file(path)
+    assert str(info.value) == f"{path}:2:32: unknown key 'rationle' in decisions.dp_priority (one of: option, by, rationale, t)"
+
+
+def test_misspelt_key_in_a_variant_lists_the_keys_a_variant_takes(tmp_path):
+    path = edited(tmp_path, ("description: Formal correspondence takes a day", "descrption: slow"))
+    assert problems(path) == [f"{path}:81:5: unknown key 'descrption' in variants.slow_channel (one of: description, patch)"]
+
+
+def test_session_release_of_an_inject_that_is_not_contingency(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("releases:\n  - {inject: 2, t: 3h}\n  - {inject: 9, t: 30d}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        Session.from_file(path).check(load_scenario(MINI))
+    assert [str(p) for p in info.value.problems] == [
+        f"{path}:2:14: inject 2 is not a contingency inject (a contingency inject: the scenario has none)",
+        f"{path}:3:14: inject 9 is not in the scenario (a contingency inject: the scenario has none)",
+        f"{path}:3:20: release at 720h is not before the scenario end (a time before the end)",
+    ]
 
 
 def test_good_decisions_script_passes_the_check(tmp_path):
     path = tmp_path / "decisions.yaml"
     path.write_text("decisions:\n  dp_priority: surge\n", encoding="utf-8")
-    decider = ScriptedDecider.from_file(path)
+    decider = Session.from_file(path).decider
     decider.check(load_scenario(MINI))
     assert decider.choices["dp_priority"].option == "surge"
 

@@ -69,14 +69,14 @@ def test_process_pool_and_serial_runs_agree_exactly():
 def test_a_failing_replication_is_recorded_and_the_rest_go_on(monkeypatch, tmp_path):
     run_module = importlib.import_module("coopsim.engine.run")  # the module, not the run() it exports
 
-    real = run_module.simulate
+    real = run_module.Simulation.to_end
 
-    def flaky(world, progress=None):
-        if world.streams.seed == 2009:
+    def flaky(simulation, progress=None):
+        if simulation.world.streams.seed == 2009:
             raise RuntimeError("boom")
-        return real(world, progress)
+        return real(simulation, progress)
 
-    monkeypatch.setattr(run_module, "simulate", flaky)
+    monkeypatch.setattr(run_module.Simulation, "to_end", flaky)
     archive = Archive(tmp_path / "r.sqlite")
     result = compare(load_scenario(SOMALIA), ["no_liaison"], 3, workers=1, archive=archive)
     assert [(o.job.variant, o.job.seed, o.error) for o in result.errors] == [

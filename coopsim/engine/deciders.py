@@ -6,7 +6,8 @@ will do, which is the seam for the interactive (tabletop) and policy deciders.
 Two come with the engine:
 
 * :class:`DefaultDecider` takes each point's ``default`` option;
-* :class:`ScriptedDecider` takes choices from a mapping or a decisions file::
+* :class:`ScriptedDecider` takes choices from a mapping, as written in the
+  ``decisions:`` section of a session or decisions file::
 
       decisions:
         dp_escort: sail                  # short form: the option id
@@ -14,18 +15,22 @@ Two come with the engine:
           option: approve
           by: NATO seat
           rationale: UN request meets the last-resort test
+
+The tabletop :class:`~coopsim.engine.table.Table` is a third: it takes a
+recorded choice where its session has one and asks the players otherwise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from .document import Document, Problem, ScenarioError, parse_yaml
+from .document import Document, Problem, ScenarioError
+from .durations import Duration
+from .loader import validation_problems
 from .schema import DecisionPoint, Scenario
 
 
@@ -68,63 +73,38 @@ class DefaultDecider:
         return Decision(point.default, "default", "the scenario's default option")
 
 
-class _Choice(BaseModel):
+def _short_form(value: Any) -> Any:
+    return {"option": value} if isinstance(value, str) else value
+
+
+class Choice(BaseModel):
+    """A scripted or recorded choice: the option, who chose it and why (and, when recorded, when)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     option: str
     by: str = "script"
     rationale: str = ""
+    t: Duration | None = None
 
 
-class _Script(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    decisions: dict[str, str | _Choice]
+Choices = dict[str, Annotated[Choice, BeforeValidator(_short_form)]]
+"""Choices by decision point id; ``dp: surge`` is short for ``dp: {option: surge}``."""
 
 
 class ScriptedDecider:
-    """Takes choices from a script; points the script does not name take their default."""
+    """Takes choices from a script; points the script does not name take their default.
+
+    A decisions file is a tabletop session document (see
+    :mod:`coopsim.engine.session`), read with ``Session.from_file(path).decider``.
+    """
 
     def __init__(self, choices: Mapping[str, Any], source: Document | None = None):
+        data = {"decisions": dict(choices)}
         try:
-            script = _Script.model_validate({"decisions": dict(choices)})
+            self.choices: dict[str, Choice] = _Script.model_validate(data).decisions
         except ValidationError as exc:
-            doc = source or Document("<decisions>", {"decisions": dict(choices)})
-            raise ScenarioError(
-                [
-                    Problem(
-                        doc.position(tuple(p for p in e["loc"] if p not in ("str", "_Choice"))),
-                        e["msg"],
-                        "an option id, or {option, by, rationale}",
-                    )
-                    for e in exc.errors(include_url=False)
-                ]
-            ) from None
-        self.choices = {k: v if isinstance(v, _Choice) else _Choice(option=v) for k, v in script.decisions.items()}
+            raise ScenarioError(validation_problems(source or Document("<decisions>", data), exc, _Script)) from None
         self.source = source
-
-    @classmethod
-    def from_file(cls, path: str | Path) -> ScriptedDecider:
-        """Read a decisions file (``decisions:`` mapping point ids to choices)."""
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            from .document import Position
-
-            raise ScenarioError(
-                [Problem(Position(str(path), 1, 1), f"cannot read the file: {exc.strerror}", "a decisions YAML file")]
-            ) from None
-        doc = parse_yaml(text, str(path))
-        data = doc.data if isinstance(doc.data, dict) else {}
-        if not set(data) <= {"decisions", "observations"} or not isinstance(data.get("decisions"), dict):
-            raise ScenarioError(
-                [
-                    Problem(
-                        doc.position(()),
-                        "a decisions file has a decisions: section (and, in a session, observations:)",
-                        "decisions: {point_id: option_id, ...}",
-                    )
-                ]
-            )
-        return cls(data["decisions"], doc)
 
     def check(self, scenario: Scenario) -> None:
         """Raise ScenarioError if the script names points or options the scenario lacks."""
@@ -145,7 +125,7 @@ class ScriptedDecider:
             if choice.option not in options:
                 problems.append(
                     Problem(
-                        doc.position(("decisions", point_id)),
+                        doc.position(("decisions", point_id, "option")),
                         f"{point_id} has no option {choice.option!r}",
                         "one of: " + ", ".join(options),
                     )
@@ -158,3 +138,8 @@ class ScriptedDecider:
         if choice is None:
             return DefaultDecider().decide(point, situation)
         return Decision(choice.option, choice.by, choice.rationale)
+
+
+class _Script(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    decisions: Choices

@@ -10,6 +10,7 @@ to the calendar.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import BeforeValidator, WithJsonSchema
@@ -34,6 +35,12 @@ def parse_duration(value: object) -> float:
     if hours < 0:
         raise ValueError(f"negative duration {value!r}")
     return hours
+
+
+def duration_text(hours: float) -> str:
+    """Hours as a duration string that parses back to exactly the same float: ``36.5h``."""
+    # Decimal(repr(x)) is the shortest exact form; "f" keeps it out of exponent notation.
+    return format(Decimal(repr(float(hours))), "f") + "h"
 
 
 def _duration_json_schema() -> dict:

@@ -86,6 +86,12 @@ def _inject(w: World, seq: int) -> Generator[Any, Any, None]:
     release(w, seq)
 
 
+def release_at(w: World, seq: int, t: float) -> Generator[Any, Any, None]:
+    """Release inject ``seq`` at time ``t``: a facilitator releasing a contingency inject."""
+    yield from _until(w, t)
+    release(w, seq)
+
+
 def release(w: World, seq: int) -> None:
     """Release inject ``seq`` now (once only)."""
     if seq in w.released:

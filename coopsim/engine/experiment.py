@@ -44,6 +44,7 @@ class Job:
     seed: int
     settings: tuple[str, ...] = ()
     choices: tuple[tuple[str, str], ...] = ()  # (decision point, option) for a scripted decider
+    releases: tuple[tuple[int, float, int | None], ...] = ()  # a facilitator's releases (seq, t, step)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,7 @@ def run_job(text: str, source: str, overrides: tuple[str, ...], job: Job, logs: 
 
     With ``logs``, the replication's full run directory is kept under it.
     """
-    from .run import run  # a worker imports the engine once
+    from .run import releasing, run  # a worker imports the engine once
 
     try:
         every = overrides + job.settings
@@ -107,7 +108,7 @@ def run_job(text: str, source: str, overrides: tuple[str, ...], job: Job, logs: 
             scenario = _loaded[key] = loads_scenario(text, source, variant=variant, overrides=every)
         out = os.path.join(logs, f"{_safe(job.variant)}-s{job.seed}") if logs else None
         decider = ScriptedDecider(dict(job.choices)) if job.choices else None
-        result = run(scenario, seed=job.seed, out=out, decider=decider)
+        result = run(scenario, seed=job.seed, out=out, decider=decider, drive=releasing(job.releases) if job.releases else None)
         ratings = {o.objective: o.rating for o in result.metrics.objectives}
         return Outcome(job, result.metrics.values, ratings, None)
     except Exception as exc:  # recorded with the result; the experiment goes on
@@ -276,14 +277,17 @@ def counterfactuals(
     executor: Executor | None = None,
     workers: int | None = None,
     base_seed: int | None = None,
+    releases: tuple[tuple[int, float, int | None], ...] = (),
 ) -> dict[str, Comparison]:
     """What the other options would have changed, decision by decision.
 
     For each decision point in ``taken`` (point id -> option chosen), the
     scenario is re-run with each alternative option there and every other
     decision as taken, over seeded replications with common random numbers.
-    In each returned :class:`Comparison` the option actually chosen comes
-    first, so ``.paired(option, metric)`` is the alternative against the choice.
+    ``releases`` are injects a facilitator released, ``(seq, t, step)``,
+    re-taken in every replication. In each returned :class:`Comparison` the
+    option actually chosen comes first, so ``.paired(option, metric)`` is the
+    alternative against the choice.
     """
     seed0 = scenario.scenario.seed if base_seed is None else base_seed
     out = {}
@@ -291,7 +295,7 @@ def counterfactuals(
         point = scenario.by_id["decision_points"][point_id]
         labels = [chosen, *(o.id for o in point.options if o.id != chosen)]
         todo = [
-            Job(label, i, seed0 + i, choices=tuple(sorted({**taken, point_id: label}.items())))
+            Job(label, i, seed0 + i, choices=tuple(sorted({**taken, point_id: label}.items())), releases=releases)
             for i in range(replications)
             for label in labels
         ]

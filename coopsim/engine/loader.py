@@ -156,7 +156,7 @@ def validate_document(doc: Document) -> Scenario:
     try:
         scenario = Scenario.model_validate(doc.data)
     except ValidationError as exc:
-        raise ScenarioError(sorted(_translate(doc, exc), key=_order)) from None
+        raise ScenarioError(validation_problems(doc, exc)) from None
     problems = list(_cross_check(scenario, doc))
     if problems:
         raise ScenarioError(sorted(problems, key=_order))
@@ -171,14 +171,19 @@ def _order(p: Problem) -> tuple[int, int]:
 # -- step 2a: pydantic errors, translated -------------------------------------------------
 
 
-def _translate(doc: Document, exc: ValidationError) -> Iterable[Problem]:
+def validation_problems(doc: Document, exc: ValidationError, root: type[BaseModel] = Scenario) -> list[Problem]:
+    """Pydantic's errors for ``doc`` (validated as ``root``) in our own words, in file order."""
+    return sorted(_translate(doc, exc, root), key=_order)
+
+
+def _translate(doc: Document, exc: ValidationError, root: type[BaseModel]) -> Iterable[Problem]:
     seen = set()
     for err in exc.errors(include_url=False):
         path = _data_path(doc.data, err["loc"])
         kind = err["type"]
         if kind == "extra_forbidden":
             key = path[-1]
-            allowed = _allowed_keys(doc.data, path[:-1])
+            allowed = _allowed_keys(root, doc.data, path[:-1])
             problem = Problem(
                 doc.position(path, key=True),
                 f"unknown key {key!r} in {_where(doc.data, path[:-1])}",
@@ -266,13 +271,15 @@ def _data_path(data: Any, loc: tuple) -> Path_:
     return tuple(path)
 
 
-def _allowed_keys(data: Any, path: Path_) -> list[str]:
+def _allowed_keys(root: type[BaseModel], data: Any, path: Path_) -> list[str]:
     """The keys the model at ``path`` accepts, for the 'unknown key' message."""
-    model: Any = Scenario
+    model: Any = root
     node = data
+    keyed = False  # the last field was a mapping, so this part is one of its keys (a variant's name)
     for part in path:
         node = node[part]
-        if isinstance(part, int):
+        if isinstance(part, int) or keyed:
+            keyed = False
             continue
         field = _field(model, part)
         if field is None:
@@ -280,6 +287,7 @@ def _allowed_keys(data: Any, path: Path_) -> list[str]:
         model = _model_in(field.annotation, node)
         if model is None:
             return []
+        keyed = typing.get_origin(field.annotation) is dict
     if isinstance(model, type) and issubclass(model, BaseModel):
         return [f.alias or name for name, f in model.model_fields.items()]
     return []

@@ -2,8 +2,9 @@
 
 * **build**: a :class:`~coopsim.engine.world.World` from a validated scenario,
   a seed and a decider (:func:`coopsim.engine.world.build`);
-* **simulate**: start the exercise processes and run SimPy to the scenario's
-  end, or until the record limit or an interrupt stops it;
+* **simulate**: start the exercise processes and advance SimPy to the
+  scenario's end, or until the record limit or an interrupt stops it
+  (:class:`Simulation`, which tabletop play also advances step by step);
 * **measure**: the :class:`~coopsim.engine.metrics.Metrics`, accumulated as
   records streamed past;
 * **write**: ``events.jsonl``, ``metrics.json``, ``manifest.json`` and the
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,25 +72,110 @@ def _ticker(world: World, progress: Progress, duration: float):
         progress(world.env.now, duration, world.records_written)
 
 
-def simulate(world: World, progress: Progress | None = None) -> Outcome:
-    """Run the world's exercise to the scenario's end (or a stop)."""
-    exercise.start(world)
-    duration = world.scenario.scenario.duration
-    if progress is not None and duration > 0:
-        world.env.process(_ticker(world, progress, duration))
-    try:
-        world.env.run(until=duration)
-    except RecordLimitReached as exc:
-        reason = f"{exc} at t={world.env.now:.2f}h; raise scenario.record_limit if the scenario is meant to be this busy"
-        world.record_limit = world.records_written + 2
-        world.emit(RunStopped, "SIMCELL", reason)
-        return Outcome("stopped", reason, world.env.now)
-    except KeyboardInterrupt:
-        reason = f"interrupted at t={world.env.now:.2f}h"
-        world.record_limit = world.records_written + 2
-        world.emit(RunStopped, "SIMCELL", reason)
-        return Outcome("interrupted", reason, world.env.now)
-    return Outcome("completed", f"reached the scenario end at t={duration:g}h", duration)
+class Simulation:
+    """A run in progress: the world with its exercise started, advanced to its end or in steps.
+
+    :func:`run` goes straight to the end. Tabletop play advances in steps and
+    pauses between them. ``steps`` counts the SimPy events processed so far;
+    how a run is split into advances never changes the order events are
+    processed in, so the same scenario, seed and decisions always reach the
+    same state after the same number of steps. That makes a step count an
+    exact place to resume a session from, or to replay a facilitator's
+    action at.
+    """
+
+    def __init__(self, world: World):
+        self.world = world
+        self.end = world.scenario.scenario.duration
+        self.steps = 0
+        self.outcome: Outcome | None = None
+        exercise.start(world)
+
+    @property
+    def now(self) -> float:
+        return self.world.env.now
+
+    def advance(self, until: float | None = None, stop: Callable[[], bool] | None = None) -> Outcome | None:
+        """Process events due before ``until`` (default: the scenario end), one at a time.
+
+        Returns early, after the event that made ``stop()`` true. Returns the
+        run's :class:`Outcome` once it has ended, else None.
+        """
+        env = self.world.env
+        until = self.end if until is None else min(until, self.end)
+        try:
+            while self.outcome is None and env.peek() < until:
+                env.step()
+                self.steps += 1
+                if stop is not None and stop():
+                    break
+        except RecordLimitReached as exc:
+            return self._limit(exc)
+        if self.outcome is None and env.peek() >= self.end:
+            self.outcome = self._completed()
+        return self.outcome
+
+    def to_end(self, progress: Progress | None = None) -> Outcome:
+        """Run at full speed to the scenario end (or the record limit)."""
+        if progress is not None and self.end > 0:
+            self.world.env.process(_ticker(self.world, progress, self.end))
+        try:
+            self.world.env.run(until=self.end)
+        except RecordLimitReached as exc:
+            return self._limit(exc)
+        self.outcome = self._completed()
+        return self.outcome
+
+    def go_to(self, step: int | None, t: float) -> None:
+        """Advance to a place: exactly ``step`` events processed, or with no step, to time ``t``."""
+        if step is None:
+            self.advance(until=t)
+        elif self.steps < step:
+            self.advance(stop=lambda: self.steps >= step)
+
+    def release(self, seq: int, t: float) -> None:
+        """Release inject ``seq`` at scenario time ``t`` (now or later): the facilitator's release."""
+        self.world.env.process(exercise.release_at(self.world, seq, t))
+
+    def replay(self, releases: Iterable[tuple[int, float, int | None]]) -> None:
+        """Release injects at their places ``(seq, t, step)``, in order, as a facilitator did."""
+        for seq, t, step in releases:
+            self.go_to(step, t)
+            self.release(seq, t)
+
+    def finish(self) -> Outcome:
+        """Run on to the end, unless the run has ended already."""
+        return self.outcome or self.to_end()
+
+    def interrupt(self) -> Outcome:
+        """End the run here because the user pressed Ctrl-C; what was recorded is kept."""
+        return self._stop("interrupted", f"interrupted at t={self.now:.2f}h")
+
+    def _completed(self) -> Outcome:
+        return Outcome("completed", f"reached the scenario end at t={self.end:g}h", self.end)
+
+    def _limit(self, exc: RecordLimitReached) -> Outcome:
+        return self._stop("stopped", f"{exc} at t={self.now:.2f}h; raise scenario.record_limit if the scenario is meant to be this busy")
+
+    def _stop(self, status: str, reason: str) -> Outcome:
+        self.world.record_limit = self.world.records_written + 2  # room for the stop record itself
+        self.world.emit(RunStopped, "SIMCELL", reason)
+        self.outcome = Outcome(status, reason, self.now)
+        return self.outcome
+
+
+Drive = Callable[[Simulation], Outcome]
+"""How a run advances; the default goes straight to the end, a played session replays its facilitator's actions."""
+
+
+def releasing(places: tuple[tuple[int, float, int | None], ...]) -> Drive:
+    """A drive that releases injects at their places ``(seq, t, step)``, then runs to the end."""
+
+    def drive(simulation: Simulation) -> Outcome:
+        simulation.replay(places)
+        return simulation.finish()
+
+    return drive
 
 
 def run(
@@ -101,6 +187,7 @@ def run(
     keep_records: bool = False,
     record_limit: int | None = None,
     progress: Progress | None = None,
+    drive: Drive | None = None,
 ) -> RunResult:
     """Run ``scenario`` once.
 
@@ -112,6 +199,8 @@ def run(
         keep_records: also return every record in memory (for tests and notebooks).
         record_limit: stop after this many records (default: the scenario's).
         progress: called as ``progress(t, duration, records)`` as the run goes.
+        drive: advances the :class:`Simulation` to its end (default: straight
+            there; :mod:`coopsim.engine.session` replays a tabletop session).
 
     Returns:
         A :class:`RunResult`. A run stopped by its record limit or by Ctrl-C
@@ -139,8 +228,11 @@ def run(
         world = build(scenario, seed, decider, sinks, record_limit)
         measurer = Measurer(scenario, lambda: world.scenario)
         sinks.insert(0, measurer)
+        simulation = Simulation(world)
         try:
-            outcome = simulate(world, progress)
+            outcome = drive(simulation) if drive is not None else simulation.to_end(progress)
+        except KeyboardInterrupt:
+            outcome = simulation.interrupt()
         except Exception as exc:  # a bug or a decider's error: keep what was recorded, then re-raise
             failure = exc
             outcome = Outcome("failed", f"{type(exc).__name__}: {exc}", world.env.now)

@@ -1,98 +1,266 @@
-"""Tabletop sessions: the decisions players took and what the facilitator observed.
+"""Tabletop sessions: what the players decided and the facilitator did, as one document.
 
-A session is one YAML document, the same format whether a facilitator wrote
-it ahead as a script for a rehearsal or it was recorded at the table::
+A session is one YAML document, in the same format whether a facilitator
+wrote it ahead as a script for a rehearsal or ``coopsim play`` recorded it at
+the table::
 
+    seed: 7                              # the run seed (default: the scenario's)
+    variant: no_liaison                  # a variant to play (default: the baseline)
+    seats: [wfp, nato_maritime]          # the organisations at the table
     decisions:
-      dp_escort_policy: {option: wait_for_nato, by: WFP seat, rationale: "..."}
+      dp_escort_policy: {option: wait_for_nato, by: Ana (wfp), rationale: "...", t: 30h}
     observations:
       - {objective: obj_escort_plan, text: "WFP learned of the escorts from the press", by: facilitator, t: 2d}
+    releases:                            # contingency injects the facilitator released
+      - {inject: 7, t: 36h, step: 1234}
+    at: {t: 40h, step: 1500}             # where the session was paused last
 
-:func:`play` runs a scenario with a session's decisions, keeps the session
-and its observations in the run directory, and adds the **counterfactuals**:
-for every decision taken, the same scenario re-run with each alternative
-option over seeded replications (common random numbers), so the report can
-show how the objectives' metrics would have moved.
+**Places.** A recorded release and ``at`` carry a ``step``: the number of
+simulation events processed when it happened (see
+:class:`~coopsim.engine.run.Simulation`). Replaying the same scenario, seed,
+decisions and releases reaches the same state at the same step, so a session
+resumes exactly and a recorded session replays to a byte-identical event log.
+A hand-written release may give only ``t``; it then happens at that time.
+Because step counts belong to the scenario as written, a session that
+recorded steps replays only against the same file (its sha256 is kept in
+``scenario:``).
+
+:func:`play` runs a scenario with a session, keeps the session beside the
+run, and adds the **counterfactuals**: for every decision taken, the same
+scenario re-run with each alternative option over seeded replications
+(common random numbers), so the report can show how the objectives' metrics
+would have moved.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from .deciders import ScriptedDecider
-from .document import Position, Problem, ScenarioError, parse_yaml
-from .durations import Duration
+from .. import __version__
+from .deciders import Choice, Choices, Decision, ScriptedDecider
+from .document import Document, Position, Problem, ScenarioError, parse_yaml
+from .durations import Duration, duration_text
 from .experiment import counterfactuals
+from .loader import validation_problems
 from .outputs import write_json
-from .run import RunResult, run
-from .schema import Scenario
+from .run import RunResult, Simulation, releasing, run
+from .schema import Id, Scenario
 
 
-class Observation(BaseModel):
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Observation(_Model):
     """A facilitator's note, tagged to an objective; it goes into the AAR."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     text: str
     objective: str | None = None
     by: str = "facilitator"
     t: Duration | None = None
 
 
-@dataclass(frozen=True)
-class Session:
-    decider: ScriptedDecider
-    observations: tuple[Observation, ...]
+class Release(_Model):
+    """A contingency inject the facilitator released, and where in the run."""
 
+    inject: int = Field(ge=1, strict=True)
+    t: Duration
+    step: int | None = Field(None, ge=0, strict=True)
+
+
+class Place(_Model):
+    """Where the session was paused: the clock and the simulation step."""
+
+    t: Duration
+    step: int = Field(ge=0, strict=True)
+
+
+class ScenarioStamp(_Model):
+    """Which scenario file a session was recorded against."""
+
+    name: str
+    sha256: str
+
+
+class Session(_Model):
+    """A tabletop session document (frozen; each change makes a new one)."""
+
+    scenario: ScenarioStamp | None = None
+    coopsim_version: str | None = None
+    seed: int | None = Field(None, strict=True)
+    variant: Id | None = None
+    seats: tuple[Id, ...] = ()
+    decisions: Choices = Field(default_factory=dict)
+    observations: tuple[Observation, ...] = ()
+    releases: tuple[Release, ...] = ()
+    at: Place | None = None
+    _document: Document | None = PrivateAttr(None)
+
+    # -- reading and writing ---------------------------------------------------------------
     @classmethod
     def from_file(cls, path: str | Path) -> Session:
         """Read a session (or decisions script) file; problems are ScenarioErrors with file:line:col."""
-        decider = ScriptedDecider.from_file(path)
-        doc = decider.source or parse_yaml(Path(path).read_text(encoding="utf-8"), str(path))
-        raw = doc.data.get("observations") or []
-        observations, problems = [], []
-        for i, item in enumerate(raw if isinstance(raw, list) else [raw]):
-            try:
-                observations.append(Observation.model_validate(item))
-            except ValidationError as exc:
-                err = exc.errors(include_url=False)[0]
-                where = ("observations", i, *err["loc"])
-                problems.append(Problem(doc.position(where), f"observations.{i}: {err['msg']}", "{text, objective, by, t}"))
-        if problems:
-            raise ScenarioError(problems)
-        return cls(decider, tuple(observations))
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ScenarioError(
+                [Problem(Position(str(path), 1, 1), f"cannot read the file: {exc.strerror}", "a session or decisions YAML file")]
+            ) from None
+        doc = parse_yaml(text, str(path))
+        if not isinstance(doc.data, dict):
+            raise ScenarioError([Problem(doc.position(()), "the document is not a mapping", "decisions: {point_id: option_id, ...}")])
+        try:
+            session = cls.model_validate(doc.data)
+        except ValidationError as exc:
+            raise ScenarioError(validation_problems(doc, exc, cls)) from None
+        session._document = doc
+        return session
+
+    def to_yaml(self) -> str:
+        """The session as YAML, times as durations that read back exactly."""
+        data = self.model_dump(exclude_defaults=True)
+        for choice in data.get("decisions", {}).values():
+            _times(choice)
+        for item in (*data.get("observations", ()), *data.get("releases", ()), data.get("at")):
+            _times(item)
+        header = "# coopsim tabletop session: resume with `coopsim play FILE --session THIS`, replay with `--script THIS`\n"
+        return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+    def save(self, path: str | Path) -> None:
+        """Write the session atomically: a kill at any moment leaves the old or the new file, whole."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(self.to_yaml())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
+    # -- changes ---------------------------------------------------------------------------
+    def with_decision(self, point: str, decision: Decision, t: float) -> Session:
+        choice = Choice(option=decision.option, by=decision.by, rationale=decision.rationale, t=t)
+        return self._copy(decisions={**self.decisions, point: choice})
+
+    def with_observation(self, observation: Observation) -> Session:
+        return self._copy(observations=(*self.observations, observation))
+
+    def with_release(self, release: Release) -> Session:
+        return self._copy(releases=(*self.releases, release))
+
+    def paused(self, at: Place) -> Session:
+        return self._copy(at=at)
+
+    def stamped(self, scenario: Scenario, seed: int) -> Session:
+        """The session marked with the scenario file, seed and coopsim version it is played with."""
+        stamp = ScenarioStamp(name=scenario.scenario.name, sha256=scenario.sha256)
+        return self._copy(scenario=stamp, seed=seed, coopsim_version=__version__)
+
+    def _copy(self, **changes: Any) -> Session:
+        copy = self.model_copy(update=changes)
+        copy._document = self._document
+        return copy
+
+    # -- use ---------------------------------------------------------------------------------
+    @property
+    def release_places(self) -> tuple[tuple[int, float, int | None], ...]:
+        return tuple((r.inject, r.t, r.step) for r in self.releases)
+
+    @property
+    def decider(self) -> ScriptedDecider:
+        return ScriptedDecider(self.decisions, self._document)
+
+    def seed_for(self, scenario: Scenario) -> int:
+        return scenario.scenario.seed if self.seed is None else self.seed
 
     def check(self, scenario: Scenario) -> None:
-        """Raise ScenarioError for decisions or observations that name what the scenario lacks."""
+        """Raise ScenarioError for anything in the session the scenario lacks or cannot replay."""
         self.decider.check(scenario)
+        doc = self._document or Document("<session>", {})
+        problems = list(self._problems(scenario, doc))
+        if problems:
+            raise ScenarioError(problems)
+
+    def _problems(self, scenario: Scenario, doc: Document) -> Iterator[Problem]:
         objectives = scenario.by_id["objectives"]
-        bad = [o for o in self.observations if o.objective is not None and o.objective not in objectives]
-        if bad:
-            source = self.decider.source
-            raise ScenarioError(
-                [
-                    Problem(
-                        source.position(("observations",)) if source else Position("<session>", 1, 1),
-                        f"observation names objective {o.objective!r}, which does not exist",
-                        "one of: " + ", ".join(objectives),
-                    )
-                    for o in bad
-                ]
+        for i, o in enumerate(self.observations):
+            if o.objective is not None and o.objective not in objectives:
+                yield Problem(
+                    doc.position(("observations", i, "objective")),
+                    f"observation names objective {o.objective!r}, which does not exist",
+                    "one of: " + ", ".join(objectives),
+                )
+        actors = scenario.by_id["actors"]
+        for i, seat in enumerate(self.seats):
+            if seat not in actors:
+                yield Problem(doc.position(("seats", i)), f"no actor {seat!r} to seat", "one of: " + ", ".join(actors))
+        injects = scenario.by_id["injects"]
+        contingency = [str(seq) for seq, inj in injects.items() if inj.contingency]
+        last = (0, 0.0)
+        for i, r in enumerate(self.releases):
+            inj = injects.get(r.inject)
+            if inj is None or not inj.contingency:
+                why = "is not in the scenario" if inj is None else "is not a contingency inject"
+                yield Problem(
+                    doc.position(("releases", i, "inject")),
+                    f"inject {r.inject} {why}",
+                    "a contingency inject: " + (", ".join(contingency) or "the scenario has none"),
+                )
+            if r.t >= scenario.scenario.duration:
+                yield Problem(
+                    doc.position(("releases", i, "t")), f"release at {r.t:g}h is not before the scenario end", "a time before the end"
+                )
+            place = (r.step if r.step is not None else last[0], r.t)
+            if place < last:
+                yield Problem(doc.position(("releases", i)), "releases are out of order", "each release after the one before it")
+            last = place
+        recorded = self.at is not None or any(r.step is not None for r in self.releases)
+        if recorded and self.scenario is not None and self.scenario.sha256 != scenario.sha256:
+            yield Problem(
+                doc.position(("scenario", "sha256")),
+                f"this session was recorded against another version of the scenario (sha256 {self.scenario.sha256[:12]}, "
+                f"now {scenario.sha256[:12]})",
+                "the scenario file as it was when the session was recorded",
             )
 
 
+def _times(item: dict[str, Any] | None) -> None:
+    if item is not None and item.get("t") is not None:
+        item["t"] = duration_text(item["t"])
+
+
+# -- replaying a session --------------------------------------------------------------------
+
+
+def replay(simulation: Simulation, session: Session) -> None:
+    """Re-take the session's releases at their places, then go to where it was paused."""
+    simulation.replay(session.release_places)
+    if session.at is not None:
+        simulation.go_to(session.at.step, session.at.t)
+
+
 def play(scenario: Scenario, session: Session, out: str | Path, replications: int = 20, workers: int | None = None) -> RunResult:
-    """Run ``scenario`` with the session's decisions; keep observations and counterfactuals beside the run."""
+    """Run ``scenario`` through the session; keep the session and the counterfactuals beside the run.
+
+    Decision points the session does not name take their default option.
+    ``scenario`` should already have the session's variant applied.
+    """
     session.check(scenario)
-    result = run(scenario, decider=session.decider, out=out)
+    places = session.release_places
+    result = run(scenario, seed=session.seed_for(scenario), decider=session.decider, out=out, drive=releasing(places))
     taken = {d["decision"]: d["option"] for d in result.metrics.detail["decisions"]}
     analysis: list[dict[str, Any]] = []
     if replications > 0 and taken:
+        # the other arms follow other paths, so the facilitator's releases are re-taken by time, not by step
+        by_time = tuple((seq, t, None) for seq, t, _ in places)
         for point_id, comparison in counterfactuals(
-            scenario, taken, replications, workers=workers, base_seed=result.manifest["seed"]
+            scenario, taken, replications, workers=workers, base_seed=result.manifest["seed"], releases=by_time
         ).items():
             for option in comparison.variants[1:]:
                 for objective in scenario.objectives:
@@ -118,12 +286,12 @@ def play(scenario: Scenario, session: Session, out: str | Path, replications: in
                             "p_improvement": p.p_improvement if p else None,
                         }
                     )
-    out = Path(out)
     write_json(
-        out / "session.json",
+        Path(out) / "session.json",
         {
-            "decisions": {k: {"option": c.option, "by": c.by, "rationale": c.rationale} for k, c in session.decider.choices.items()},
+            "decisions": {k: {"option": c.option, "by": c.by, "rationale": c.rationale} for k, c in session.decisions.items()},
             "observations": [o.model_dump() for o in session.observations],
+            "releases": [r.model_dump() for r in session.releases],
             "counterfactuals": analysis,
         },
     )
