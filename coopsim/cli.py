@@ -374,26 +374,56 @@ def new(name: str, out: str, origin: str | None) -> None:
 @main.command()
 @click.argument("file")
 @click.option(
-    "--script",
-    "script",
-    required=True,
+    "--session",
+    "session_file",
     type=click.Path(dir_okay=False),
-    help="The session: decisions (and observations) as YAML; the same format a recorded session is kept in.",
+    help="The session file: resumed if it exists, else recorded there (default: runs/NAME-session.yaml).",
 )
-@click.option("--replications", "-n", type=int, default=20, show_default=True, help="Replications per alternative option.")
+@click.option("--as", "seats", metavar="ORG,...", help="Organisations (actor ids) with players at the table; each one's view is shown.")
+@click.option(
+    "--script",
+    type=click.Path(dir_okay=False),
+    help="Play a whole session from a file, without a terminal: a rehearsal script or a recorded session to replay.",
+)
+@click.option("--seed", type=int, help="Run seed of a new session (default: the scenario's own).")
+@click.option("--variant", help="Play one of the scenario's variants (a new session only).")
+@click.option(
+    "--replications", "-n", type=int, default=20, show_default=True, help="Replications per alternative option in the counterfactuals."
+)
 @click.option("--workers", type=int, help="Worker processes for the counterfactuals (default: the core count).")
-@click.option("--out", type=click.Path(file_okay=False), help="Output directory (default: runs/NAME-play).")
-def play(file: str, script: str, replications: int, workers: int | None, out: str | None) -> None:
-    """Play a tabletop session from a script, and write its after-action report.
+@click.option("--out", type=click.Path(file_okay=False), help="Output directory for the run and its report (default: runs/NAME-play).")
+def play(
+    file: str,
+    session_file: str | None,
+    seats: str | None,
+    script: str | None,
+    seed: int | None,
+    variant: str | None,
+    replications: int,
+    workers: int | None,
+    out: str | None,
+) -> None:
+    """Run a tabletop exercise at the table, then write its after-action report.
 
-    The scenario runs with the session's decisions; the report adds the
-    facilitator's observations and, for every decision taken, what each
-    alternative option would have changed (seeded replications, paired).
+    The run pauses at every inject and decision point. At a pause the
+    console shows the clock, the injects just released (with their MSEL
+    fields), requests, assets and what each seated organisation knows; the
+    facilitator continues (Enter), advances to a time (a 36h), adds an
+    observation (o), releases a contingency inject (r), shows a seat's view
+    (v ORG), draws a chart so far (g) or saves and quits (q). At a decision
+    point the players pick an option and give their rationale.
+
+    Every decision, observation and pause is saved to the session file at
+    once; run the same command with --session FILE to resume exactly where
+    play stopped. At the scenario's end the after-action report is written,
+    with the decisions, the observations and, for every decision, what each
+    alternative would have changed (seeded replications, paired).
 
     \b
-    Example:
-      printf 'decisions:\\n  dp_escort_policy: sail_unescorted\\n' > session.yaml
-      coopsim play somalia-wfp-escort-2008 --script session.yaml
+    Examples:
+      coopsim play somalia-wfp-escort-2008 --as wfp,snmg2
+      coopsim play somalia-wfp-escort-2008 --session runs/somalia-wfp-escort-2008-session.yaml
+      coopsim play somalia-wfp-escort-2008 --script runs/somalia-wfp-escort-2008-session.yaml
     """
     from pathlib import Path
 
@@ -402,10 +432,41 @@ def play(file: str, script: str, replications: int, workers: int | None, out: st
     from coopsim.engine.session import play as play_session
     from coopsim.reports.summary import run_summary
 
+    if script and (session_file or seats):
+        raise ProblemsError(["--script plays a whole session without a terminal; --session and --as are for play at the table"])
+    name = Path(file).stem
+    path = Path(session_file or Path("runs") / f"{name}-session.yaml")
     try:
-        scenario = load_scenario(file)
-        session = Session.from_file(script)
-        out_dir = Path(out or Path("runs") / f"{Path(file).stem}-play")
+        if script:
+            session = Session.from_file(script)
+        elif path.exists():
+            if session_file is None:
+                raise ProblemsError(
+                    [f"{path} holds an earlier session: resume it with --session {path}, or start another with --session NEW.yaml"]
+                )
+            session = Session.from_file(path)
+        else:
+            session = Session()
+        try:
+            session = session.configured(
+                seed=seed, variant=variant, seats=tuple(s.strip() for s in seats.split(",") if s.strip()) if seats else None
+            )
+        except ValueError as exc:
+            raise ProblemsError([f"{script or path}: {exc}"]) from None
+        scenario = load_scenario(file, variant=session.variant)
+        unknown = [s for s in session.seats if s not in scenario.by_id["actors"]]
+        if unknown and seats:
+            raise ProblemsError([f"--as: no organisation {unknown[0]!r} in the scenario (one of: {', '.join(scenario.by_id['actors'])})"])
+        session.check(scenario)
+        if not script:
+            from coopsim.console import FacilitatorConsole
+
+            console = FacilitatorConsole(scenario, session, path, path.with_name(f"{path.stem}-charts"))
+            if not console.play():
+                return
+            session = console.session
+            click.echo(f"Writing the after-action report: the session replayed, and {replications} replications per alternative option.")
+        out_dir = Path(out or Path("runs") / f"{name}-play")
         result = play_session(scenario, session, out_dir, replications, workers)
     except ScenarioError as exc:
         raise _problems(exc) from None

@@ -145,7 +145,7 @@ class Session(_Model):
 
     # -- changes ---------------------------------------------------------------------------
     def with_decision(self, point: str, decision: Decision, t: float) -> Session:
-        choice = Choice(option=decision.option, by=decision.by, rationale=decision.rationale, t=t)
+        choice = Choice(option=decision.option, by=decision.by, rationale=decision.rationale, t=duration_text(t))
         return self._copy(decisions={**self.decisions, point: choice})
 
     def with_observation(self, observation: Observation) -> Session:
@@ -156,6 +156,28 @@ class Session(_Model):
 
     def paused(self, at: Place) -> Session:
         return self._copy(at=at)
+
+    def configured(self, *, seed: int | None = None, variant: str | None = None, seats: tuple[str, ...] | None = None) -> Session:
+        """The session with the run seed, variant or seats set (those given); a recorded session keeps its seed and variant.
+
+        Raises:
+            ValueError: the session was recorded with another seed or variant.
+        """
+        changes: dict[str, Any] = {}
+        for name, value in (("seed", seed), ("variant", variant)):
+            if value is None or value == getattr(self, name):
+                continue
+            if self.recorded:
+                raise ValueError(f"the session was recorded with {name} {getattr(self, name) or 'baseline'}; resume it without --{name}")
+            changes[name] = value
+        if seats is not None:
+            changes["seats"] = seats
+        return self._copy(**changes)
+
+    @property
+    def recorded(self) -> bool:
+        """Whether the session holds places in a run (so it must replay with the same seed and scenario)."""
+        return self.at is not None or any(r.step is not None for r in self.releases)
 
     def stamped(self, scenario: Scenario, seed: int) -> Session:
         """The session marked with the scenario file, seed and coopsim version it is played with."""
@@ -220,8 +242,7 @@ class Session(_Model):
             if place < last:
                 yield Problem(doc.position(("releases", i)), "releases are out of order", "each release after the one before it")
             last = place
-        recorded = self.at is not None or any(r.step is not None for r in self.releases)
-        if recorded and self.scenario is not None and self.scenario.sha256 != scenario.sha256:
+        if self.recorded and self.scenario is not None and self.scenario.sha256 != scenario.sha256:
             yield Problem(
                 doc.position(("scenario", "sha256")),
                 f"this session was recorded against another version of the scenario (sha256 {self.scenario.sha256[:12]}, "

@@ -66,6 +66,12 @@ def read_run(directory: str | Path) -> RunData:
     return RunData(directory, manifest, metrics, scenario, records, session)
 
 
+def in_progress(directory: Path, scenario: Scenario, records: tuple[Record, ...], metrics: dict[str, Any], t: float) -> RunData:
+    """A run still in play (a tabletop session), as far as time ``t``, so its charts can be drawn so far."""
+    manifest = {"scenario": {"name": scenario.scenario.name}, "outcome": {"status": "in play", "reason": "", "end_time": t}}
+    return RunData(directory, manifest, metrics, scenario, records)
+
+
 def _json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

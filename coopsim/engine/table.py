@@ -1,0 +1,154 @@
+"""The table: a tabletop session in play.
+
+A :class:`Table` holds one :class:`~coopsim.engine.run.Simulation` and
+advances it between the facilitator's pauses: to the next inject or decision
+(:meth:`Table.go_on`) or to a time (:meth:`Table.advance_to`). The players'
+choices reach the engine through its ordinary decider seam: the table *is*
+the run's decider. At a decision point it takes the session's recorded
+choice if there is one (a resumed or scripted session), and otherwise calls
+``ask``, which is the facilitator's console or any callable that returns a
+:class:`~coopsim.engine.deciders.Decision`.
+
+Every change to the session (a decision, an observation, a released inject,
+a pause) makes a new :class:`~coopsim.engine.session.Session` and hands it
+to ``save`` at once, so a session that is quit or killed loses nothing.
+Building a table from a saved session replays it: the same scenario, seed,
+decisions and releases reach the same state at the same step count, so play
+goes on exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .deciders import Decision, DefaultDecider, Situation
+from .durations import duration_text
+from .metrics import Measurer, Metrics
+from .records import Record
+from .run import Simulation
+from .schema import DecisionPoint, Inject, Scenario
+from .seats import FACILITATOR, View, view
+from .session import Observation, Place, Release, Session, replay
+from .sinks import MemorySink
+from .world import build
+
+Ask = Callable[[DecisionPoint, Situation], Decision]
+Save = Callable[[Session], None]
+
+
+class Adjourned(Exception):
+    """Raised out of a table whose ``ask`` gave up (the facilitator quit at a decision)."""
+
+
+class Table:
+    """A session in play over ``scenario`` (with the session's variant applied)."""
+
+    def __init__(self, scenario: Scenario, session: Session, ask: Ask | None = None, save: Save | None = None):
+        session.check(scenario)
+        self.scenario = scenario
+        seed = session.seed_for(scenario)
+        self.session = session.stamped(scenario, seed)
+        self._ask = ask
+        self._save = save
+        self.records = MemorySink()
+        self.released: dict[int, float] = {}
+        self._news = False
+        self._quit: BaseException | None = None
+        self.world = build(scenario, seed, self, [self.records, self._watch])
+        self.simulation = Simulation(self.world)
+        self.replayed = len(session.decisions), len(session.releases)
+        replay(self.simulation, self.session)
+        self.clock = max(self.simulation.now, session.at.t if session.at else 0.0)
+
+    # -- the decider seam ------------------------------------------------------------------
+    def decide(self, point: DecisionPoint, situation: Situation) -> Decision:
+        if self._quit is not None:
+            raise Adjourned()  # the facilitator has quit; ask nobody else
+        recorded = self.session.decisions.get(point.id)
+        if recorded is not None:
+            return Decision(recorded.option, recorded.by, recorded.rationale)
+        if self._ask is None:
+            decision = DefaultDecider().decide(point, situation)
+        else:
+            try:
+                decision = self._ask(point, situation)
+            except BaseException as exc:
+                # SimPy would carry the exception on as a failed process; stop the advance after this step instead
+                self._quit = exc
+                raise Adjourned() from None
+        self._change(self.session.with_decision(point.id, decision, self.simulation.now))
+        return decision
+
+    # -- the facilitator's moves -------------------------------------------------------------
+    @property
+    def finished(self) -> bool:
+        return self.simulation.outcome is not None
+
+    @property
+    def steps(self) -> int:
+        return self.simulation.steps
+
+    def go_on(self) -> None:
+        """Advance to the next inject released or decision taken (or the end), then pause."""
+        self._news = False
+        self._advance(None, lambda: self._news or self._quit is not None)
+
+    def advance_to(self, t: float) -> None:
+        """Advance to scenario time ``t`` (decisions on the way are put to the players), then pause."""
+        if t < self.clock:
+            raise ValueError(f"the clock is at {self.clock:g}h already; give a later time")
+        self._advance(t, lambda: self._quit is not None)
+
+    def release(self, seq: int) -> None:
+        """Release contingency inject ``seq`` now."""
+        if seq not in self.contingencies():
+            raise ValueError(f"inject {seq} is not a contingency inject still held back")
+        self.simulation.release(seq, self.clock)
+        self._change(self.session.with_release(Release(inject=seq, t=duration_text(self.clock), step=self.steps)))
+
+    def observe(self, text: str, objective: str | None = None, by: str = "facilitator") -> Observation:
+        """Record a facilitator's observation at the current clock."""
+        observation = Observation(text=text, objective=objective, by=by, t=duration_text(self.clock))
+        self._change(self.session.with_observation(observation))
+        return observation
+
+    # -- what the table shows ------------------------------------------------------------------
+    def view(self, seat: str | None = FACILITATOR) -> View:
+        return view(self.world, self.released, seat)
+
+    def contingencies(self) -> dict[int, Inject]:
+        """Contingency injects not yet released (nor already released by a trigger or decision)."""
+        gone = self.world.released | self._held
+        return {i.seq: i for i in self.world.scenario.injects if i.contingency and i.seq not in gone}
+
+    def metrics(self) -> Metrics:
+        """The metrics so far, as if the run ended now."""
+        measurer = Measurer(self.scenario, lambda: self.world.scenario)
+        for record in self.records:
+            measurer(record)
+        return measurer.finish(self.clock)
+
+    # -- inside ------------------------------------------------------------------------------
+    @property
+    def _held(self) -> set[int]:
+        # released by the facilitator but not yet out: a release waits for its own step
+        return {r.inject for r in self.session.releases}
+
+    def _watch(self, record: Record) -> None:
+        if record.kind == "inject_released":
+            self.released[record.inject] = record.t
+            self._news = True
+        elif record.kind == "decision_taken":
+            self._news = True
+
+    def _advance(self, until: float | None, stop: Callable[[], bool]) -> None:
+        self.simulation.advance(until, stop)
+        if self._quit is not None:
+            raise Adjourned() from self._quit
+        self.clock = self.simulation.end if self.finished else max(self.clock, self.simulation.now, until or 0.0)
+        self._change(self.session.paused(Place(t=duration_text(self.clock), step=self.steps)))
+
+    def _change(self, session: Session) -> None:
+        self.session = session
+        if self._save is not None:
+            self._save(session)
