@@ -226,7 +226,11 @@ class FacilitatorConsole:
         draw = chosen or charts.CHARTS[0]
         t = self.table
         run = in_progress(self.charts_dir, self.scenario, tuple(t.records), t.metrics().as_dict(), t.clock)
-        chart = draw(run)
+        try:
+            chart = draw(run)
+        except Exception as exc:  # a chart is an aside: never let it end an exercise in progress
+            self.out.print(f"Could not draw the chart ({type(exc).__name__}: {exc}); the session is safe, carry on.")
+            return
         self.charts_dir.mkdir(parents=True, exist_ok=True)
         path = self.charts_dir / f"{chart.name}-t{t.clock:.0f}h.png"
         path.write_bytes(chart.png)
@@ -303,7 +307,7 @@ class FacilitatorConsole:
                 return lookup[text]
             said = f"No {text!r} here." if text else "Nothing entered."
             choose = f"a number 1-{len(options)}, or one of: {names}" if numbered else f"one of: {names}"
-            self.out.print(f"{said} Choose {choose}" + ("; or Enter for none." if optional else "."))
+            self.out.print(f"{said} Choose {choose}" + ("; or just Enter." if optional else "."))
 
     # -- showing -------------------------------------------------------------------------------
     def _status(self) -> None:

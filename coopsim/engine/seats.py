@@ -99,12 +99,16 @@ class View:
     assets: tuple[AssetSeen, ...]
 
 
-def view(world: World, released: Mapping[int, float], seat: str | None = FACILITATOR) -> View:
-    """What ``seat`` (an actor id, or None for the facilitator) sees now; ``released`` maps inject seq to release time."""
+def view(world: World, released: Mapping[int, float], seat: str | None = FACILITATOR, t: float | None = None) -> View:
+    """What ``seat`` (an actor id, or None for the facilitator) sees at ``t`` (default: now).
+
+    ``released`` maps inject seq to release time. ``t`` may be later than the
+    world's last event when the facilitator advanced the clock past it.
+    """
     s = world.scenario
     return View(
         seat,
-        world.env.now,
+        world.env.now if t is None else t,
         tuple(_facts(world, s, seat)),
         tuple(_injects(s, released, seat)),
         tuple(_requests(world, s, seat)),

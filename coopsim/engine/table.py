@@ -114,7 +114,7 @@ class Table:
 
     # -- what the table shows ------------------------------------------------------------------
     def view(self, seat: str | None = FACILITATOR) -> View:
-        return view(self.world, self.released, seat)
+        return view(self.world, self.released, seat, self.clock)
 
     def contingencies(self) -> dict[int, Inject]:
         """Contingency injects not yet released (nor already released by a trigger or decision)."""

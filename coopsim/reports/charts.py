@@ -20,6 +20,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen first)
+from matplotlib.transforms import offset_copy  # noqa: E402
 
 from .rundir import RunData  # noqa: E402
 
@@ -69,7 +70,9 @@ def _png(fig) -> bytes:
 def _legend_below(ax, ncol: int, handles=None, labels=None) -> None:
     """A legend under the axes, where it never hides data."""
     args = (handles, labels) if handles is not None else ()
-    ax.legend(*args, ncol=ncol, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.28), frameon=False)
+    # a fixed distance in points below the axes, clear of the tick labels and axis label however short the axes are
+    below = offset_copy(ax.transAxes, fig=ax.figure, y=-30, units="points")
+    ax.legend(*args, ncol=ncol, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=below, frameon=False)
 
 
 def _legend_or_empty(ax, has_data, ncol: int, empty: str) -> None:
