@@ -48,3 +48,25 @@ def test_play_command(tmp_path):
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     assert "Report in" in result.output and (tmp_path / "p" / "report" / "report.html").exists()
+
+
+def test_facilitator_releases_are_replayed_in_the_run_and_in_every_counterfactual(vary, tmp_path):
+    # the RFA comes only if the facilitator releases its inject, so a counterfactual without the release would have no cycle
+    def held_back(d):
+        d["injects"][1] = {k: v for k, v in d["injects"][1].items() if k != "time"} | {"contingency": True}
+
+    scenario = vary(held_back)
+    (tmp_path / "s.yaml").write_text(
+        "decisions: {dp_priority: standard}\nreleases:\n  - {inject: 2, t: 5h}\n"
+        "observations:\n  - {text: The RFA came late, t: 5h, objective: obj_cycle}\n"
+    )
+    result = play(scenario, Session.from_file(tmp_path / "s.yaml"), tmp_path / "run", replications=2, workers=1)
+    assert result.metrics.values["rfa_cycle_time"] == 60.0
+    doc = json.loads((write_report(tmp_path / "run") / "report.json").read_text())
+    cycle = next(c for c in doc["counterfactuals"] if c["metric"] == "rfa_cycle_time")
+    assert (cycle["chosen_mean"], cycle["alternative_mean"]) == (60.0, 58.0)
+    row = next(t for t in doc["timeline"] if t["seq"] == 2)
+    assert (row["planned"], row["released"], row["released_by"]) == (None, 5.0, "facilitator")
+    md = (tmp_path / "run" / "report" / "report.md").read_text()
+    assert "| 2 | contingency | 5.0 h (facilitator) |" in md
+    assert "- The RFA came late — *facilitator*, at 5.0 h (objective obj_cycle)" in md

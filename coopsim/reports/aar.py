@@ -178,6 +178,7 @@ def _timeline(run: RunData) -> list[dict[str, Any]]:
             acks.setdefault(r.inject, []).append(r.t)
     submitted = {r.request for r in run.records if r.kind == "request_state" and r.state == "submitted"}
     learned = {(r.fact, r.actor) for r in run.records if r.kind == "fact_learned"}
+    by_facilitator = {r["inject"] for r in (run.session or {}).get("releases", [])}
     rows = []
     for i in run.scenario.injects:
         if i.request is not None:
@@ -192,6 +193,7 @@ def _timeline(run: RunData) -> list[dict[str, Any]]:
                 "planned": i.time,
                 "trigger": i.trigger.signal if i.trigger else None,
                 "released": released.get(i.seq),
+                "released_by": "facilitator" if i.seq in by_facilitator else None,
                 "acknowledged": max(acks[i.seq]) if i.seq in acks else None,
                 "expected_action": i.expected_action,
                 "observed": observed,

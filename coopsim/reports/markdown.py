@@ -86,7 +86,7 @@ def render_markdown(doc: dict[str, Any], charts: list[tuple[str, str, str]] = ()
             [
                 t["seq"],
                 hours_text(t["planned"]) if t["planned"] is not None else (t["trigger"] or "contingency"),
-                hours_text(t["released"]),
+                hours_text(t["released"]) + (f" ({t['released_by']})" if t["released_by"] else ""),
                 hours_text(t["acknowledged"]),
                 t["expected_action"],
                 observed[t["observed"]],
@@ -105,7 +105,9 @@ def render_markdown(doc: dict[str, Any], charts: list[tuple[str, str, str]] = ()
     if doc["observations"]:
         out += ["### Facilitator observations", ""]
         out += [
-            f"- {esc(o['text'])} — *{esc(o['by'])}*" + (f" (objective {esc(o['objective'])})" if o["objective"] else "")
+            f"- {esc(o['text'])} — *{esc(o['by'])}*"
+            + (f", at {hours_text(o['t'])}" if o["t"] is not None else "")
+            + (f" (objective {esc(o['objective'])})" if o["objective"] else "")
             for o in doc["observations"]
         ]
         out.append("")
@@ -141,7 +143,7 @@ def render_markdown(doc: dict[str, Any], charts: list[tuple[str, str, str]] = ()
         [
             [
                 m["seq"],
-                hours_text(m["time"]) if m["time"] is not None else "trigger",
+                hours_text(m["time"]) if m["time"] is not None else ("trigger" if m["trigger"] else "contingency"),
                 m["type"],
                 m["from"],
                 ", ".join(m["to"]),
