@@ -461,7 +461,7 @@ def play(
         if not script:
             from coopsim.console import FacilitatorConsole
 
-            console = FacilitatorConsole(scenario, session, path, path.with_name(f"{path.stem}-charts"))
+            console = FacilitatorConsole(scenario, session, path, path.with_name(f"{path.stem}-charts"), name=file)
             if not console.play():
                 return
             session = console.session

@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from rich import box
-from rich.console import Console
+from rich.console import Console, Group
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table as Grid
 from rich.text import Text
@@ -41,7 +42,7 @@ from rich.text import Text
 from coopsim.engine.deciders import Decision, Situation
 from coopsim.engine.durations import parse_duration
 from coopsim.engine.schema import DecisionPoint, Scenario
-from coopsim.engine.seats import FACILITATOR, View
+from coopsim.engine.seats import FACILITATOR, Knower, View
 from coopsim.engine.session import Session
 from coopsim.engine.table import Adjourned, Table
 
@@ -69,8 +70,17 @@ class Quit(Exception):
 class FacilitatorConsole:
     """One interactive session: build the table (replaying a saved session), then pause, show and ask until the end."""
 
-    def __init__(self, scenario: Scenario, session: Session, session_path: Path, charts_dir: Path, out: Console | None = None):
+    def __init__(
+        self,
+        scenario: Scenario,
+        session: Session,
+        session_path: Path,
+        charts_dir: Path,
+        out: Console | None = None,
+        name: str | None = None,
+    ):
         self.scenario = scenario
+        self.name = name or scenario.source  # as the user wrote it, for the resume command
         self.start_session = session
         self.path = Path(session_path)
         self.charts_dir = Path(charts_dir)
@@ -114,7 +124,7 @@ class FacilitatorConsole:
     def _quit(self, why: BaseException | None = None) -> bool:
         if isinstance(why, InputClosed) or isinstance(getattr(why, "__cause__", None), InputClosed):
             self.out.print("\nInput ended.")
-        self.out.print(f"\nSession saved to {self.path}. Resume with: coopsim play {self.scenario.source} --session {self.path}")
+        self.out.print(f"\nSession saved to {self.path}. Resume with: coopsim play {self.name} --session {self.path}")
         return False
 
     def _welcome(self) -> None:
@@ -363,27 +373,26 @@ class FacilitatorConsole:
                 f.fact,
                 f.description,
                 f"{f.class_}, {f.marking}",
-                "; ".join(f"{k.actor} {k.since:,.1f}h" + ("" if k.source == k.actor else f" from {k.source}") for k in f.known_by),
+                "; ".join(_known(k) for k in f.known_by),
             )
             for f in v.facts
         ]
-        self.out.print(self._grid(who, ("fact", "description", "class, marking", "known since"), rows))
+        self.out.print(self._grid(who, ("fact", "description", "class, marking", "known by, when, from whom"), rows))
 
-    def _injects(self, injects, title: str) -> Text:
-        """Injects as MSEL cards: the header line, then the description and the expected action."""
-        text = Text(f"{title}\n", style="bold")
+    def _injects(self, injects, title: str) -> Group:
+        """Injects as MSEL cards: a header line, then the description and the expected action, indented."""
+        parts: list[Any] = [Text(title, style="bold")]
         for i in injects:
             tags = [f"released {i.released:,.1f}h", f"{i.type} by {i.delivery}", f"{i.from_} -> {', '.join(i.to)}"]
             if i.objective:
                 tags.append(f"objective {i.objective}")
             if i.contingency:
                 tags.append("contingency")
-            text.append(f"  Inject {i.seq}", style="bold")
-            text.append(" | " + " | ".join(tags) + f"\n      {i.description}\n")
+            parts.append(Text.assemble(("  Inject " + str(i.seq), "bold"), " | " + " | ".join(tags)))
+            parts.append(Padding(Text(i.description), (0, 0, 0, 6), expand=False))
             if i.expected_action:
-                text.append(f"      Expected action: {i.expected_action}\n")
-        text.rstrip()
-        return text
+                parts.append(Padding(Text(f"Expected action: {i.expected_action}"), (0, 0, 0, 6), expand=False))
+        return Group(*parts)
 
     def _grid(self, title: str, columns, rows) -> Grid:
         grid = Grid(title=title, title_justify="left", box=self._box(False), show_edge=not self.plain, highlight=False)
@@ -401,3 +410,9 @@ class FacilitatorConsole:
     def _when(self, t: float) -> str:
         stamp = self.scenario.scenario.start + timedelta(hours=t)
         return f"t={t:,.1f}h ({stamp:%a %d %b %Y %H:%MZ})"
+
+
+def _known(k: Knower) -> str:
+    """``wfp 365.7h from snmg2``; a recurring fact (a SITREP) names the edition, since the time is when it arrived."""
+    text = f"{k.actor} {k.since:,.1f}h" + ("" if k.source == k.actor else f" from {k.source}")
+    return text + (f" (edition {k.edition + 1})" if k.edition else "")
