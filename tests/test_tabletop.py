@@ -7,6 +7,7 @@ import signal
 import sys
 from pathlib import Path
 
+import pexpect
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -16,8 +17,6 @@ from coopsim.cli import main
 from coopsim.engine import Decision, ScriptedDecider, load_scenario, run
 from coopsim.engine.session import Session, play
 from coopsim.engine.table import Adjourned, Table
-
-pexpect = pytest.importorskip("pexpect")
 
 LEAK = {
     "seq": 3,
