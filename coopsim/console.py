@@ -44,7 +44,7 @@ from coopsim.engine.durations import parse_duration
 from coopsim.engine.schema import DecisionPoint, Scenario
 from coopsim.engine.seats import FACILITATOR, Knower, View
 from coopsim.engine.session import Session
-from coopsim.engine.table import Adjourned, Table
+from coopsim.engine.table import Table
 
 COMMANDS = (
     ("Enter or c", "continue to the next inject or decision"),
@@ -84,7 +84,7 @@ class FacilitatorConsole:
         self.start_session = session
         self.path = Path(session_path)
         self.charts_dir = Path(charts_dir)
-        self.out = out or Console(highlight=False, emoji=False)
+        self.out = out or Console(highlight=False, emoji=False, markup=False)  # typed and scenario text is never markup
         self.plain = not self.out.is_terminal
         if self.plain and out is None:
             self.out.width = max(self.out.width, 110)  # a log file has no terminal width to fit
@@ -114,7 +114,7 @@ class FacilitatorConsole:
             )
             while (text := self._read("command")) not in ("", "c"):
                 self._command(text)
-        except (Adjourned, InputClosed, Quit, KeyboardInterrupt) as exc:
+        except (InputClosed, Quit, KeyboardInterrupt) as exc:
             return self._quit(exc)
         return True
 
@@ -122,7 +122,7 @@ class FacilitatorConsole:
         session.save(self.path)
 
     def _quit(self, why: BaseException | None = None) -> bool:
-        if isinstance(why, InputClosed) or isinstance(getattr(why, "__cause__", None), InputClosed):
+        if isinstance(why, InputClosed):
             self.out.print("\nInput ended.")
         self.out.print(f"\nSession saved to {self.path}. Resume with: coopsim play {self.name} --session {self.path}")
         return False
@@ -202,6 +202,9 @@ class FacilitatorConsole:
 
     def _release(self) -> None:
         held = self.table.contingencies()
+        if self.table.finished:
+            self.out.print("The run has ended; nothing can be released now.")
+            return
         if not held:
             self.out.print("No contingency injects are held back.")
             return
@@ -258,7 +261,8 @@ class FacilitatorConsole:
             default = "  [default]" if option.id == point.default else ""
             lines.append(f"\n  {n}. {option.id}: {option.description}{default}")
         self.out.print(Panel(lines, title=f"DECISION {point.id}", expand=False, box=self._box(True)))
-        self._show_view(self.table.view(point.owner))
+        if self.table is not None:  # None while a saved session is still being replayed
+            self._show_view(self.table.view(point.owner, situation.t))
         ids = [(o.id, o.id) for o in point.options]
         while True:
             option = self._pick(f"option (1-{len(ids)} or id; ? shows everything; q saves and quits)", ids, extra=("?", "q"))
@@ -266,7 +270,8 @@ class FacilitatorConsole:
                 raise Quit()
             if option != "?":
                 break
-            self._show_view(self.table.view(FACILITATOR))
+            if self.table is not None:
+                self._show_view(self.table.view(FACILITATOR, situation.t))
         rationale = self._required(
             "rationale (why this option?)", "A rationale is required: say in a few words why the players chose this."
         )

@@ -530,6 +530,20 @@ def test_session_release_of_an_inject_that_is_not_contingency(tmp_path):
     ]
 
 
+def test_session_releasing_an_inject_twice_or_paused_before_a_release(tmp_path, vary):
+    scenario = vary(lambda d: d["injects"].append({"seq": 3, "contingency": True, "to": ["un_ocha"], "description": "x"}))
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "releases:\n  - {inject: 3, t: 3h, step: 9}\n  - {inject: 3, t: 4h, step: 12}\nat: {t: 3h, step: 9}\n", encoding="utf-8"
+    )
+    with pytest.raises(ScenarioError) as info:
+        Session.from_file(path).check(scenario)
+    assert [str(p) for p in info.value.problems] == [
+        f"{path}:3:14: inject 3 is released twice (each inject released once)",
+        f"{path}:4:5: the session is paused before its last release (at: the place of the last pause)",
+    ]
+
+
 def test_good_decisions_script_passes_the_check(tmp_path):
     path = tmp_path / "decisions.yaml"
     path.write_text("decisions:\n  dp_priority: surge\n", encoding="utf-8")
@@ -539,6 +553,16 @@ def test_good_decisions_script_passes_the_check(tmp_path):
 
 
 # -- files that cannot be read --------------------------------------------------------------
+
+
+def test_an_alias_inside_itself_and_a_nul_character_are_one_line_each(tmp_path):
+    for text, line in (
+        ("actors: &a [*a]\n", "1:9: an alias refers to a node that contains it (an alias to a finished node)"),
+        ("scenario:\n  name: a\x00b\n", "2:10: character '\\x00' is not allowed in YAML (printable text)"),
+    ):
+        path = tmp_path / "odd.yaml"
+        path.write_text(text, encoding="utf-8")
+        assert problems(path) == [f"{path}:{line}"]
 
 
 def test_missing_file(tmp_path):

@@ -16,7 +16,7 @@ from conftest import MINI
 from coopsim.cli import main
 from coopsim.engine import Decision, ScriptedDecider, load_scenario, run
 from coopsim.engine.session import Session, play
-from coopsim.engine.table import Adjourned, Table
+from coopsim.engine.table import Table
 
 LEAK = {
     "seq": 3,
@@ -69,6 +69,16 @@ def test_a_un_seat_cannot_see_a_nato_fact_not_releasable_to_the_un(leaky):
     assert table.world.knowledge["un_ocha"]["flights"] == (61.0, "SIMCELL", 0)
     assert ("un_ocha", 61.0, "SIMCELL") in dict(facts(table.view()))["flights"]
     assert facts(table.view("un_ocha")) == [("damage", [("un_ocha", 2.0, "SIMCELL")])]
+
+
+def test_a_seat_view_follows_agreements_by_the_table_clock(vary):
+    # the NATO seat holds OCHA's damage assessment only while the agreement is in force (until 20h)
+    table = Table(vary(lambda d: d["agreements"][0].update(valid_until="20h")), Session())
+    table.advance_to(11)
+    assert [f.fact for f in table.view("eadrcc").facts] == ["damage"]
+    table.advance_to(21)  # a quiet stretch: the last event was at 14h
+    assert (table.simulation.now, table.view("eadrcc").t) == (14.0, 21.0)
+    assert table.view("eadrcc").facts == ()
 
 
 def test_a_seat_sees_its_own_injects_requests_and_assets(leaky):
@@ -162,9 +172,29 @@ def test_quitting_at_a_decision_stops_the_run_and_asks_nobody_else(vary):
         raise KeyboardInterrupt
 
     table = Table(vary(two_points), Session(), ask=quit_)
-    with pytest.raises(Adjourned):
+    with pytest.raises(KeyboardInterrupt):
         table.advance_to(100)
     assert asked == ["dp_priority"]
+
+
+def test_a_scripted_release_is_planned_not_replayed_by_advancing(leaky, tmp_path):
+    (tmp_path / "s.yaml").write_text("releases:\n  - {inject: 3, t: 36h}\n")
+    table = Table(leaky, Session.from_file(tmp_path / "s.yaml"), ask=surge)
+    assert (table.clock, table.steps) == (0.0, 0)  # play starts at the start
+    assert table.contingencies() == {}  # inject 3 is already planned
+    while not table.finished:
+        table.go_on()
+    assert table.released[3] == 36.0
+    play(leaky, table.session, tmp_path / "run", replications=0)
+    assert (tmp_path / "run" / "events.jsonl").read_text().splitlines(keepends=True) == lines(table.records)
+
+
+def test_nothing_can_be_released_after_the_end(leaky):
+    table = Table(leaky, Session())
+    table.advance_to(10_000)
+    assert table.finished and table.contingencies() == {}
+    with pytest.raises(ValueError, match="the run has ended"):
+        table.release(3)
 
 
 def test_the_session_document_reads_back_as_written(leaky, tmp_path):
@@ -252,6 +282,20 @@ def test_the_facilitator_releases_an_inject_draws_a_chart_and_views_a_seat(runne
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     session = Session.from_file(tmp_path / "s.yaml")
     assert [(r.inject, r.t) for r in session.releases] == [(3, 36.0)] and session.releases[0].step > 0
+
+
+def test_typed_text_is_kept_as_typed_never_read_as_markup(runner, tmp_path):
+    typed = ["a 100h", "2", "[/x] because [bold]", "[Col. Brandt]", "o", "", "[/x]", "", "r", "q"]
+    result = runner.invoke(main, play_args(tmp_path), input="\n".join(typed) + "\n")
+    assert result.exit_code == 0, result.output
+    assert "What nac sees at t=26.0h" in result.output  # the decision's own time, though the clock was heading for 100h
+    assert "The run has ended; nothing can be released now." in result.output
+    session = Session.from_file(tmp_path / "s.yaml")
+    assert (session.decisions["dp_priority"].rationale, session.decisions["dp_priority"].by) == (
+        "[/x] because [bold]",
+        "[Col. Brandt] (nac seat)",
+    )
+    assert session.observations[0].text == "[/x]"
 
 
 def test_play_refuses_what_it_cannot_do(runner, tmp_path):

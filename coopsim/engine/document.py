@@ -101,6 +101,13 @@ def parse_yaml(text: str, source: str) -> Document:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         raise ScenarioError([_syntax_problem(exc, source)]) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        raise ScenarioError(
+            [Problem(Position(source, line, col), f"character {char!r} is not allowed in YAML", "printable text")]
+        ) from None
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(Position(source, 1, 1), f"malformed YAML: {exc}", "valid YAML")]) from None
     doc = Document(source, None)
@@ -137,8 +144,14 @@ def _refused_tag(tag: str, pos: Position) -> Problem:
     return Problem(pos, f"YAML tag {tag!r} is not allowed", "plain YAML values; tags that construct objects are refused")
 
 
-def _build(node: yaml.Node, path: Path_, doc: Document, problems: list[Problem], constructor: yaml.SafeLoader) -> Any:
+def _build(
+    node: yaml.Node, path: Path_, doc: Document, problems: list[Problem], constructor: yaml.SafeLoader, inside: frozenset[int] = frozenset()
+) -> Any:
     doc.values[path] = _mark(doc.source, node.start_mark)
+    if id(node) in inside:
+        problems.append(Problem(doc.values[path], "an alias refers to a node that contains it", "an alias to a finished node"))
+        return None
+    inside = inside | {id(node)}
     if node.tag not in _SAFE_TAGS:
         problems.append(_refused_tag(node.tag, doc.values[path]))
         return None
@@ -161,8 +174,8 @@ def _build(node: yaml.Node, path: Path_, doc: Document, problems: list[Problem],
                 problems.append(Problem(key_pos, f"duplicate key {key!r}", f"each key once; first at line {doc.keys[path + (key,)].line}"))
                 continue
             doc.keys[path + (key,)] = key_pos
-            out[key] = _build(value_node, path + (key,), doc, problems, constructor)
+            out[key] = _build(value_node, path + (key,), doc, problems, constructor, inside)
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(item, path + (i,), doc, problems, constructor) for i, item in enumerate(node.value)]
+        return [_build(item, path + (i,), doc, problems, constructor, inside) for i, item in enumerate(node.value)]
     return constructor.construct_object(node)

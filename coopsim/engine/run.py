@@ -126,11 +126,9 @@ class Simulation:
         self.outcome = self._completed()
         return self.outcome
 
-    def go_to(self, step: int | None, t: float) -> None:
-        """Advance to a place: exactly ``step`` events processed, or with no step, to time ``t``."""
-        if step is None:
-            self.advance(until=t)
-        elif self.steps < step:
+    def go_to(self, step: int) -> None:
+        """Advance until exactly ``step`` events have been processed (a recorded place)."""
+        if self.steps < step:
             self.advance(stop=lambda: self.steps >= step)
 
     def release(self, seq: int, t: float) -> None:
@@ -138,10 +136,19 @@ class Simulation:
         self.world.env.process(exercise.release_at(self.world, seq, t))
 
     def replay(self, releases: Iterable[tuple[int, float, int | None]]) -> None:
-        """Release injects at their places ``(seq, t, step)``, in order, as a facilitator did."""
+        """Release injects at their places ``(seq, t, step)``, as a facilitator did.
+
+        A release with no step is planned (a script's): it is scheduled for
+        its time at once. One with a step is re-taken when the run has
+        processed that many events, exactly where it was taken at the table.
+        """
         for seq, t, step in releases:
-            self.go_to(step, t)
-            self.release(seq, t)
+            if step is None:
+                self.release(seq, t)
+        for seq, t, step in releases:
+            if step is not None:
+                self.go_to(step)
+                self.release(seq, t)
 
     def finish(self) -> Outcome:
         """Run on to the end, unless the run has ended already."""

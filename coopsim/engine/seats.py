@@ -106,17 +106,18 @@ def view(world: World, released: Mapping[int, float], seat: str | None = FACILIT
     world's last event when the facilitator advanced the clock past it.
     """
     s = world.scenario
+    t = world.env.now if t is None else t
     return View(
         seat,
-        world.env.now if t is None else t,
-        tuple(_facts(world, s, seat)),
+        t,
+        tuple(_facts(world, s, seat, t)),
         tuple(_injects(s, released, seat)),
         tuple(_requests(world, s, seat)),
         tuple(_assets(world, s, seat)),
     )
 
 
-def _facts(world: World, s: Scenario, seat: str | None):
+def _facts(world: World, s: Scenario, seat: str | None, t: float):
     for fact in s.facts:
         knowers = [
             Knower(actor, *known[fact.id])
@@ -125,7 +126,7 @@ def _facts(world: World, s: Scenario, seat: str | None):
         ]
         if not knowers:
             continue
-        if seat is not FACILITATOR and releasability(world, fact, seat) is not None:
+        if seat is not FACILITATOR and releasability(world, fact, seat, t) is not None:
             continue  # it reached this organisation, but it may not be shown there
         knowers.sort(key=lambda k: k.since)
         yield FactSeen(fact.id, fact.description, fact.class_, fact.marking.value, fact.origin, tuple(knowers))

@@ -20,7 +20,8 @@ simulation events processed when it happened (see
 :class:`~coopsim.engine.run.Simulation`). Replaying the same scenario, seed,
 decisions and releases reaches the same state at the same step, so a session
 resumes exactly and a recorded session replays to a byte-identical event log.
-A hand-written release may give only ``t``; it then happens at that time.
+A hand-written release may give only ``t``: it is planned, scheduled for that
+time from the start like a timed inject.
 Because step counts belong to the scenario as written, a session that
 recorded steps replays only against the same file (its sha256 is kept in
 ``scenario:``).
@@ -225,7 +226,11 @@ class Session(_Model):
         injects = scenario.by_id["injects"]
         contingency = [str(seq) for seq, inj in injects.items() if inj.contingency]
         last = (0, 0.0)
+        seen: set[int] = set()
         for i, r in enumerate(self.releases):
+            if r.inject in seen:
+                yield Problem(doc.position(("releases", i, "inject")), f"inject {r.inject} is released twice", "each inject released once")
+            seen.add(r.inject)
             inj = injects.get(r.inject)
             if inj is None or not inj.contingency:
                 why = "is not in the scenario" if inj is None else "is not a contingency inject"
@@ -238,10 +243,12 @@ class Session(_Model):
                 yield Problem(
                     doc.position(("releases", i, "t")), f"release at {r.t:g}h is not before the scenario end", "a time before the end"
                 )
-            place = (r.step if r.step is not None else last[0], r.t)
-            if place < last:
-                yield Problem(doc.position(("releases", i)), "releases are out of order", "each release after the one before it")
-            last = place
+            if r.step is not None:
+                if (r.step, r.t) < last:
+                    yield Problem(doc.position(("releases", i)), "releases are out of order", "each release after the one before it")
+                last = (r.step, r.t)
+        if self.at is not None and (self.at.step, self.at.t) < last:
+            yield Problem(doc.position(("at",)), "the session is paused before its last release", "at: the place of the last pause")
         if self.recorded and self.scenario is not None and self.scenario.sha256 != scenario.sha256:
             yield Problem(
                 doc.position(("scenario", "sha256")),
@@ -263,7 +270,7 @@ def replay(simulation: Simulation, session: Session) -> None:
     """Re-take the session's releases at their places, then go to where it was paused."""
     simulation.replay(session.release_places)
     if session.at is not None:
-        simulation.go_to(session.at.step, session.at.t)
+        simulation.go_to(session.at.step)
 
 
 def play(scenario: Scenario, session: Session, out: str | Path, replications: int = 20, workers: int | None = None) -> RunResult:

@@ -36,15 +36,15 @@ def _covers(agreement: Agreement, actor: str, family: str) -> bool:
     return actor in agreement.parties or family in agreement.parties
 
 
-def releasability(w: World, fact: Fact, recipient: str) -> str | None:
-    """None if ``fact`` is releasable to ``recipient`` now; otherwise the reason it is not."""
+def releasability(w: World, fact: Fact, recipient: str, at: float | None = None) -> str | None:
+    """None if ``fact`` is releasable to ``recipient`` now (or at time ``at``); otherwise the reason it is not."""
     if fact.marking is Marking.public:
         return None
     actors = w.scenario.by_id["actors"]
     origin, target = actors[fact.origin], actors[recipient]
     if origin.family is target.family:
         return None
-    now = w.env.now
+    now = w.env.now if at is None else at
     other_classes, too_high = [], []
     for ag in w.scenario.agreements:
         if ag.kind != "information_sharing" or not (ag.valid_from <= now and (ag.valid_until is None or now < ag.valid_until)):

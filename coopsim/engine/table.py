@@ -37,7 +37,11 @@ Save = Callable[[Session], None]
 
 
 class Adjourned(Exception):
-    """Raised out of a table whose ``ask`` gave up (the facilitator quit at a decision)."""
+    """Raised inside the run when ``ask`` gave up, to end the deciding process.
+
+    The table then stops advancing and raises what ``ask`` raised (the
+    facilitator's quit, Ctrl-C, or a bug) to whoever moved it.
+    """
 
 
 class Table:
@@ -57,7 +61,7 @@ class Table:
         self.world = build(scenario, seed, self, [self.records, self._watch])
         self.simulation = Simulation(self.world)
         self.replayed = len(session.decisions), len(session.releases)
-        replay(self.simulation, self.session)
+        self._moving(lambda: replay(self.simulation, self.session))
         self.clock = max(self.simulation.now, session.at.t if session.at else 0.0)
 
     # -- the decider seam ------------------------------------------------------------------
@@ -75,7 +79,7 @@ class Table:
             except BaseException as exc:
                 # SimPy would carry the exception on as a failed process; stop the advance after this step instead
                 self._quit = exc
-                raise Adjourned() from None
+                raise Adjourned() from exc
         self._change(self.session.with_decision(point.id, decision, self.simulation.now))
         return decision
 
@@ -101,6 +105,8 @@ class Table:
 
     def release(self, seq: int) -> None:
         """Release contingency inject ``seq`` now."""
+        if self.finished:
+            raise ValueError("the run has ended; there is nothing left to release into")
         if seq not in self.contingencies():
             raise ValueError(f"inject {seq} is not a contingency inject still held back")
         self.simulation.release(seq, self.clock)
@@ -113,11 +119,14 @@ class Table:
         return observation
 
     # -- what the table shows ------------------------------------------------------------------
-    def view(self, seat: str | None = FACILITATOR) -> View:
-        return view(self.world, self.released, seat, self.clock)
+    def view(self, seat: str | None = FACILITATOR, t: float | None = None) -> View:
+        """What ``seat`` sees, at the clock (or at ``t``: inside a decision, the decision's time)."""
+        return view(self.world, self.released, seat, self.clock if t is None else t)
 
     def contingencies(self) -> dict[int, Inject]:
-        """Contingency injects not yet released (nor already released by a trigger or decision)."""
+        """Contingency injects not yet released (nor already released by a trigger or decision); none once the run has ended."""
+        if self.finished:
+            return {}
         gone = self.world.released | self._held
         return {i.seq: i for i in self.world.scenario.injects if i.contingency and i.seq not in gone}
 
@@ -142,11 +151,18 @@ class Table:
             self._news = True
 
     def _advance(self, until: float | None, stop: Callable[[], bool]) -> None:
-        self.simulation.advance(until, stop)
-        if self._quit is not None:
-            raise Adjourned() from self._quit
+        self._moving(lambda: self.simulation.advance(until, stop))
         self.clock = self.simulation.end if self.finished else max(self.clock, self.simulation.now, until or 0.0)
         self._change(self.session.paused(Place(t=duration_text(self.clock), step=self.steps)))
+
+    def _moving(self, move: Callable[[], object]) -> None:
+        """Run ``move``; if ``ask`` gave up on the way, raise what it raised."""
+        try:
+            move()
+        except Adjourned:
+            pass  # the deciding process failed, as it was meant to; the cause is in _quit
+        if self._quit is not None:
+            raise self._quit
 
     def _change(self, session: Session) -> None:
         self.session = session
