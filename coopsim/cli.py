@@ -467,11 +467,13 @@ def play(
             session = console.session
             click.echo(f"Writing the after-action report: the session replayed, and {replications} replications per alternative option.")
         out_dir = Path(out or Path("runs") / f"{name}-play")
-        result = play_session(scenario, session, out_dir, replications, workers)
+        result = play_session(scenario, session, out_dir, replications, workers, progress=_count_line("counterfactual replications"))
     except ScenarioError as exc:
         raise _problems(exc) from None
     except OutputDirError as exc:
         raise ProblemsError([str(exc)]) from None
+    finally:
+        _clear_progress()
     click.echo(run_summary(result))
     click.echo(f"Report in {_report(out_dir, None, 'html,md,json')}/")
 
@@ -544,6 +546,17 @@ def _progress_line():
 
     def show(t: float, duration: float, records: int) -> None:
         click.echo(f"\r  t={t:,.0f}h of {duration:,.0f}h ({t / duration:.0%})  {records:,} records ", err=True, nl=False)
+
+    return show
+
+
+def _count_line(label: str):
+    """``label done/total`` on one line of a terminal; nothing when output is piped."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        click.echo(f"\r  {label}: {done:,} of {total:,} ", err=True, nl=False)
 
     return show
 

@@ -22,7 +22,11 @@ observations:
 
 def test_a_played_session_reports_decisions_observations_and_counterfactuals(tmp_path):
     (tmp_path / "session.yaml").write_text(SESSION)
-    result = play(load_scenario(MINI), Session.from_file(tmp_path / "session.yaml"), tmp_path / "run", replications=3, workers=1)
+    ticks = []
+    result = play(
+        load_scenario(MINI), Session.from_file(tmp_path / "session.yaml"), tmp_path / "run", 3, 1, progress=lambda *t: ticks.append(t)
+    )
+    assert ticks == [(n, 6) for n in range(1, 7)]  # two options x three replications
     assert [(d["decision"], d["option"], d["by"]) for d in result.metrics.detail["decisions"]] == [("dp_priority", "standard", "NAC seat")]
     report = write_report(tmp_path / "run")
     doc = json.loads((report / "report.json").read_text())

@@ -278,6 +278,7 @@ def counterfactuals(
     workers: int | None = None,
     base_seed: int | None = None,
     releases: tuple[tuple[int, float, int | None], ...] = (),
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Comparison]:
     """What the other options would have changed, decision by decision.
 
@@ -285,21 +286,26 @@ def counterfactuals(
     scenario is re-run with each alternative option there and every other
     decision as taken, over seeded replications with common random numbers.
     ``releases`` are injects a facilitator released, ``(seq, t, step)``,
-    re-taken in every replication. In each returned :class:`Comparison` the
+    re-taken in every replication; ``progress(done, total)`` is called after
+    each replication of every decision. In each returned :class:`Comparison` the
     option actually chosen comes first, so ``.paired(option, metric)`` is the
     alternative against the choice.
     """
     seed0 = scenario.scenario.seed if base_seed is None else base_seed
+    points = scenario.by_id["decision_points"]
+    total = sum(len(points[p].options) for p in taken) * replications
     out = {}
+    before = 0
     for point_id, chosen in taken.items():
-        point = scenario.by_id["decision_points"][point_id]
-        labels = [chosen, *(o.id for o in point.options if o.id != chosen)]
+        labels = [chosen, *(o.id for o in points[point_id].options if o.id != chosen)]
         todo = [
             Job(label, i, seed0 + i, choices=tuple(sorted({**taken, point_id: label}.items())), releases=releases)
             for i in range(replications)
             for label in labels
         ]
-        out[point_id] = _execute(scenario, tuple(labels), replications, todo, executor, workers, None, None, None)
+        tick = None if progress is None else (lambda done, _n, base=before: progress(base + done, total))
+        out[point_id] = _execute(scenario, tuple(labels), replications, todo, executor, workers, None, tick, None)
+        before += len(todo)
     return out
 
 

@@ -36,7 +36,7 @@ would have moved.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -273,11 +273,19 @@ def replay(simulation: Simulation, session: Session) -> None:
         simulation.go_to(session.at.step)
 
 
-def play(scenario: Scenario, session: Session, out: str | Path, replications: int = 20, workers: int | None = None) -> RunResult:
+def play(
+    scenario: Scenario,
+    session: Session,
+    out: str | Path,
+    replications: int = 20,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> RunResult:
     """Run ``scenario`` through the session; keep the session and the counterfactuals beside the run.
 
     Decision points the session does not name take their default option.
     ``scenario`` should already have the session's variant applied.
+    ``progress(done, total)`` follows the counterfactual replications.
     """
     session.check(scenario)
     places = session.release_places
@@ -288,7 +296,7 @@ def play(scenario: Scenario, session: Session, out: str | Path, replications: in
         # the other arms follow other paths, so the facilitator's releases are re-taken by time, not by step
         by_time = tuple((seq, t, None) for seq, t, _ in places)
         for point_id, comparison in counterfactuals(
-            scenario, taken, replications, workers=workers, base_seed=result.manifest["seed"], releases=by_time
+            scenario, taken, replications, workers=workers, base_seed=result.manifest["seed"], releases=by_time, progress=progress
         ).items():
             for option in comparison.variants[1:]:
                 for objective in scenario.objectives:
