@@ -140,6 +140,7 @@ class FacilitatorConsole:
             )
         else:
             self.out.print(f"Recording to {self.path} after every step. Type h for the commands.")
+        self.out.print(f"Variant: {self.session.variant or 'baseline'}; seed {self.session.seed}.")
         seats = self.session.seats
         actors = self.scenario.by_id["actors"]
         self.out.print(

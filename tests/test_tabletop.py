@@ -298,6 +298,16 @@ def test_typed_text_is_kept_as_typed_never_read_as_markup(runner, tmp_path):
     assert session.observations[0].text == "[/x]"
 
 
+def test_a_session_keeps_its_variant_and_seed_when_resumed(runner, tmp_path):
+    first = runner.invoke(main, play_args(tmp_path, "--variant", "slow_channel", "--seed", "7"), input="q\n")
+    assert first.exit_code == 0, first.output
+    session = Session.from_file(tmp_path / "s.yaml")
+    assert (session.variant, session.seed) == ("slow_channel", 7)
+    second = runner.invoke(main, play_args(tmp_path), input="\n\n\nq\n")
+    assert "Variant: slow_channel; seed 7." in second.output
+    assert "DECISION dp_priority" in second.output and "at t=44.0h" in second.output  # the slow channel delays it from 26h
+
+
 def test_play_refuses_what_it_cannot_do(runner, tmp_path):
     (tmp_path / "s.yaml").write_text("seed: 5\nat: {t: 1h, step: 5}\n")
     cases = {
