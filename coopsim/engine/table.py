@@ -140,7 +140,7 @@ class Table:
     # -- inside ------------------------------------------------------------------------------
     @property
     def _held(self) -> set[int]:
-        # released by the facilitator but not yet out: a release waits for its own step
+        # released or planned by the facilitator, out already or waiting for its time
         return {r.inject for r in self.session.releases}
 
     def _watch(self, record: Record) -> None:
