@@ -539,26 +539,25 @@ def msel_import(sheet: str, into: str) -> None:
     click.echo(f"{count} injects imported into {into}")
 
 
-def _progress_line():
-    """A one-line progress display on a terminal; nothing when output is piped."""
+def _terminal_line(render):
+    """A progress callback showing ``render(*args)`` on one line of a terminal; None (nothing) when output is piped."""
     if not sys.stderr.isatty():
         return None
 
-    def show(t: float, duration: float, records: int) -> None:
-        click.echo(f"\r  t={t:,.0f}h of {duration:,.0f}h ({t / duration:.0%})  {records:,} records ", err=True, nl=False)
+    def show(*args) -> None:
+        click.echo(f"\r  {render(*args)} ", err=True, nl=False)
 
     return show
+
+
+def _progress_line():
+    """A run's progress: its clock and records."""
+    return _terminal_line(lambda t, duration, records: f"t={t:,.0f}h of {duration:,.0f}h ({t / duration:.0%})  {records:,} records")
 
 
 def _count_line(label: str):
-    """``label done/total`` on one line of a terminal; nothing when output is piped."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(done: int, total: int) -> None:
-        click.echo(f"\r  {label}: {done:,} of {total:,} ", err=True, nl=False)
-
-    return show
+    """``label: done of total``, for replications."""
+    return _terminal_line(lambda done, total: f"{label}: {done:,} of {total:,}")
 
 
 def _clear_progress() -> None:

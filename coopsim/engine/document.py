@@ -151,10 +151,11 @@ def _build(
     if id(node) in inside:
         problems.append(Problem(doc.values[path], "an alias refers to a node that contains it", "an alias to a finished node"))
         return None
-    inside = inside | {id(node)}
     if node.tag not in _SAFE_TAGS:
         problems.append(_refused_tag(node.tag, doc.values[path]))
         return None
+    if isinstance(node, yaml.CollectionNode):
+        inside = inside | {id(node)}  # only a collection can hold an alias back to itself
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:

@@ -28,6 +28,7 @@ import yaml
 from pydantic import ValidationError
 
 from .loader import CONTROLLER, loads_scenario
+from .outputs import write_text
 from .schema import Inject, Scenario
 
 COLUMNS = (
@@ -184,9 +185,7 @@ def import_rows(rows: list[dict[str, str]], scenario_path: str | Path, sheet: st
         raise MselError(problems)
     new_text = _replace_section(text, scenario, "injects", {"injects": injects})
     loads_scenario(new_text, str(scenario_path))  # the whole file must still be valid
-    tmp = scenario_path.with_name(scenario_path.name + ".tmp")
-    tmp.write_text(new_text, encoding="utf-8")
-    os.replace(tmp, scenario_path)
+    write_text(scenario_path, new_text)
     return len(injects)
 
 

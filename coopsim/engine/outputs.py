@@ -48,11 +48,19 @@ def staging_dir(final: Path) -> Path:
     return staging
 
 
-def write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as indented JSON (via a temp file and rename)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` atomically: a kill at any moment leaves the old file or the new one, whole."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+    write_text(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
 
 
 def publish(staging: Path, final: Path) -> None:

@@ -35,7 +35,6 @@ would have moved.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,7 @@ from .document import Document, Position, Problem, ScenarioError, parse_yaml
 from .durations import Duration, duration_text
 from .experiment import counterfactuals
 from .loader import validation_problems
-from .outputs import write_json
+from .outputs import write_json, write_text
 from .run import RunResult, Simulation, releasing, run
 from .schema import Id, Scenario
 
@@ -137,12 +136,7 @@ class Session(_Model):
         """Write the session atomically: a kill at any moment leaves the old or the new file, whole."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(self.to_yaml())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        write_text(path, self.to_yaml())
 
     # -- changes ---------------------------------------------------------------------------
     def with_decision(self, point: str, decision: Decision, t: float) -> Session:
