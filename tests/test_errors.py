@@ -557,7 +557,7 @@ def test_good_decisions_script_passes_the_check(tmp_path):
 
 def test_an_alias_inside_itself_and_a_nul_character_are_one_line_each(tmp_path):
     for text, line in (
-        ("actors: &a [*a]\n", "1:9: an alias refers to a node that contains it (an alias to a finished node)"),
+        ("actors: &a [*a]\n", "1:13: an alias refers to a node that contains it (an alias to a finished node)"),
         ("scenario:\n  name: a\x00b\n", "2:10: character '\\x00' is not allowed in YAML (printable text)"),
     ):
         path = tmp_path / "odd.yaml"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import yaml
+from .document import read_yaml_file
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,9 +29,9 @@ def bundled_scenarios() -> list[BundledScenario]:
     """Every bundled scenario, by name, with its title from the file."""
     found = []
     for path in sorted(_directory().glob("*.yaml")):
-        with path.open(encoding="utf-8") as fh:
-            head = yaml.safe_load(fh) or {}
-        title = (head.get("scenario") or {}).get("name", "") if isinstance(head, dict) else ""
+        head = read_yaml_file(path, "a bundled scenario")[0].data
+        info = head.get("scenario") if isinstance(head, dict) else None
+        title = info.get("name", "") if isinstance(info, dict) else ""
         found.append(BundledScenario(path.stem, title, path))
     return found
 

@@ -1,15 +1,29 @@
 """Scenario documents: YAML text turned into plain data that remembers where it came from.
 
 Loading a scenario has three steps (see :mod:`coopsim.engine.loader`); this
-module is the first. It parses YAML with the safe composer, refuses tags that
-would construct Python objects, refuses duplicate keys, and records the line
-and column of every key and value. Later steps use those positions so that
-every problem is reported as ``file:line:col``.
+module is the first, and the one reader of YAML for every input coopsim takes:
+scenarios, ``--set`` values, decisions and session files, triggers written in
+MSEL sheets, and the resolved scenario in a run directory.
+
+It reads YAML the way hardened readers do. It builds plain data straight from
+the parser's event stream (never Python objects), refuses tags that would
+construct them, refuses duplicate keys, and records the line and column of
+every key and value, so later steps report every problem as
+``file:line:col``. It works within stated :class:`Limits` on the size of a
+file, the depth of nesting, and the number of values a document may hold
+*counting every value an alias repeats* (the alias-expansion budget). So a
+"billion laughs" file, 20,000 nested brackets or a 50 MB file is refused in
+one located line, quickly and in bounded memory, instead of hanging. A scalar
+the YAML type system cannot construct (``2009-13-45``, ``!!int x``) is a
+located problem too.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+import stat
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -18,6 +32,65 @@ Path_ = tuple[Any, ...]
 """A path into the data: mapping keys and list indices, e.g. ``("actors", 2, "staff")``."""
 
 _SAFE_TAGS = {"tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
+_MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser where installed: fast, and not recursive
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one input may hold; anything beyond is refused with a located problem.
+
+    A real scenario is tens of kilobytes, nests about eight levels deep and
+    holds a few thousand values, so the defaults leave wide room.
+    """
+
+    max_bytes: int = 4 * 1024 * 1024
+    """The largest file read (``coopsim --input-limit``, or COOPSIM_INPUT_LIMIT)."""
+    max_depth: int = 100
+    """How deeply mappings and lists may nest."""
+    max_values: int = 250_000
+    """Values in one document, each value an alias repeats counted again (the alias-expansion budget)."""
+
+
+_limits = Limits()
+
+
+def limits() -> Limits:
+    """The limits in force."""
+    return _limits
+
+
+def set_limits(**changes: int) -> Limits:
+    """Change the limits in force (the command line's ``--input-limit`` does); returns the new limits."""
+    global _limits
+    _limits = replace(_limits, **changes)
+    return _limits
+
+
+def size_text(n: float) -> str:
+    """A byte count as people write it: ``4 MB``, ``52.4 MB``, ``900 kB``."""
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{n:g} bytes"
+
+
+def parse_size(text: str) -> int:
+    """``"20MB"``, ``"512kB"``, ``"1GB"`` or plain bytes, as a byte count.
+
+    Raises:
+        ValueError: not a size.
+    """
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    factor = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(t[-1:], 1)
+    number = t[:-1] if factor > 1 else t
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a size (expected e.g. 20MB or 512kB)") from None
+    if not 0 < value < float(1 << 50):
+        raise ValueError(f"{text!r} is not a size (expected e.g. 20MB or 512kB)")
+    return int(value * factor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +131,11 @@ class ScenarioError(Exception):
         return "\n".join(str(p) for p in self.problems)
 
 
+def refuse(source: str, message: str, expected: str = "", line: int = 1, col: int = 1) -> ScenarioError:
+    """A ScenarioError of one problem at ``source:line:col``."""
+    return ScenarioError([Problem(Position(source, line, col), message, expected)])
+
+
 @dataclass
 class Document:
     """Plain data parsed from YAML, with the position of every value and key.
@@ -86,47 +164,425 @@ class Document:
         return self.values.get((), Position(self.source, 1, 1))
 
 
-def _mark(source: str, mark: yaml.Mark) -> Position:
+# -- reading files ----------------------------------------------------------------------------
+
+
+def read_input(path: str | Path, expected: str, *, max_bytes: int | None = None) -> bytes:
+    """The bytes of an input file, refused in one located line if they cannot be had safely.
+
+    A directory, an unreadable file, or a file over the size limit is a
+    ScenarioError at ``path:1:1``. A pipe or FIFO is read without waiting for a
+    writer that never comes.
+    """
+    source = str(path)
+    limit = _limits.max_bytes if max_bytes is None else max_bytes
+    try:
+        info = os.stat(path)
+        if stat.S_ISDIR(info.st_mode):
+            raise refuse(source, "is a directory", expected)
+        if stat.S_ISREG(info.st_mode) and info.st_size > limit:
+            raise refuse(source, f"the file is {size_text(info.st_size)}, over the input limit of {size_text(limit)}", _raise_hint(limit))
+        flags = os.O_RDONLY | (0 if stat.S_ISREG(info.st_mode) else os.O_NONBLOCK)
+        fd = os.open(path, flags)
+        try:
+            if flags & os.O_NONBLOCK:
+                os.set_blocking(fd, True)
+            chunks, size = [], 0
+            while size <= limit and (chunk := os.read(fd, min(1 << 20, limit + 1 - size))):
+                chunks.append(chunk)
+                size += len(chunk)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise refuse(source, f"cannot read the file: {exc.strerror or exc}", expected) from None
+    if size > limit:
+        raise refuse(source, f"the input is over the input limit of {size_text(limit)}", _raise_hint(limit))
+    return b"".join(chunks)
+
+
+def _raise_hint(limit: int) -> str:
+    return f"a smaller file, or a higher limit: coopsim --input-limit {size_text(2 * limit).replace(' ', '')} ..."
+
+
+def decode(raw: bytes, source: str, expected: str) -> str:
+    """UTF-8 text (a leading byte-order mark is dropped), or a ScenarioError at the first bad byte."""
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise refuse(source, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} {exc.reason})", expected, line, col) from None
+
+
+def read_yaml_file(path: str | Path, expected: str) -> tuple[Document, bytes]:
+    """Read and parse a YAML file; returns the document and the raw bytes (for hashing)."""
+    raw = read_input(path, expected)
+    return parse_yaml(decode(raw, str(path), expected), str(path)), raw
+
+
+# -- parsing ----------------------------------------------------------------------------------
+
+
+def _mark(source: str, mark: Any) -> Position:
     return Position(source, mark.line + 1, mark.column + 1)
 
 
+class _Fatal(Exception):
+    """Stops reading at once: a limit is reached or the YAML cannot be read on."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+
+
+_BAD_KEY = object()
+"""A key that was refused: its value is read (for the limits) but kept out of the mapping."""
+
+
+@dataclass
+class _Frame:
+    """A mapping or list being built; a mapping alternates between waiting for a key and for its value."""
+
+    value: dict[Any, Any] | list[Any]
+    path: Path_
+    start: int  # where this node's entries begin in the builder's list
+    anchor: str | None
+    key: Any = None  # the key whose value comes next (mappings), or None while a key is awaited
+
+
+class _Builder:
+    """Turns YAML parser events into plain data with positions, within the limits.
+
+    The parser's events are consumed in a flat loop (no recursion), so nesting
+    depth costs no stack; each value, and each value an alias repeats, is
+    counted against the budget before it is built.
+    """
+
+    def __init__(self, source: str, loader: Any):
+        self.source = source
+        self.loader = loader
+        self.limits = _limits
+        self.constructor = yaml.SafeLoader("")
+        self.doc = Document(source, {})
+        self.problems: list[Problem] = []
+        self.stack: list[_Frame] = []
+        self.count = 0
+        self.skip = 0  # > 0 while inside a collection that was refused: its events are counted, not built
+        # Every value and key position recorded, in order, so an anchored node's can be repeated under an alias.
+        self.entries: list[tuple[bool, Path_, Position]] = []
+        self.anchors: dict[str, tuple[Any, int, int, Path_] | None] = {}  # None: anchored on something refused
+        self.open_anchors: set[str] = set()
+
+    def build(self) -> Document:
+        documents = 0
+        while True:
+            event = self.loader.get_event()
+            if isinstance(event, yaml.NodeEvent) or isinstance(event, (yaml.CollectionEndEvent)):
+                if self.skip:
+                    self._skipped(event)
+                elif isinstance(event, yaml.ScalarEvent):
+                    self._scalar(event)
+                elif isinstance(event, yaml.CollectionStartEvent):
+                    self._start(event)
+                elif isinstance(event, yaml.CollectionEndEvent):
+                    self._end()
+                else:
+                    self._alias(event)
+            elif isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise _Fatal(
+                        Problem(_mark(self.source, event.start_mark), "the file holds more than one YAML document", "one document")
+                    )
+            elif isinstance(event, yaml.StreamEndEvent):
+                return self.doc
+
+    # -- where a node goes
+    def _awaiting_key(self) -> bool:
+        return bool(self.stack) and isinstance(self.stack[-1].value, dict) and self.stack[-1].key is None
+
+    def _here(self) -> Path_ | None:
+        """The path of the value that starts now; None if it is the value of a refused key."""
+        if not self.stack:
+            return ()
+        top = self.stack[-1]
+        if isinstance(top.value, list):
+            return top.path + (len(top.value),)
+        return None if top.key is _BAD_KEY else top.path + (top.key,)
+
+    def _place(self, value: Any) -> None:
+        if not self.stack:
+            self.doc.data = value
+            return
+        top = self.stack[-1]
+        if isinstance(top.value, list):
+            top.value.append(value)
+            return
+        if top.key is not _BAD_KEY:
+            top.value[top.key] = value
+        top.key = None
+
+    def _take_key(self, key: Any, pos: Position) -> None:
+        top = self.stack[-1]
+        assert isinstance(top.value, dict)
+        if key is not _BAD_KEY and (top.path + (key,)) in self.doc.keys:
+            first = self.doc.keys[top.path + (key,)].line
+            self.problems.append(Problem(pos, f"duplicate key {key!r}", f"each key once; first at line {first}"))
+            key = _BAD_KEY
+        if key is not _BAD_KEY:
+            self.doc.keys[top.path + (key,)] = pos
+            self.entries.append((True, top.path + (key,), pos))
+        top.key = key
+
+    def _record(self, path: Path_, pos: Position) -> None:
+        self.doc.values[path] = pos
+        self.entries.append((False, path, pos))
+
+    def _count(self, n: int, mark: Any) -> None:
+        self.count += n
+        if self.count > self.limits.max_values:
+            raise _Fatal(
+                Problem(
+                    _mark(self.source, mark),
+                    f"the document holds more than {self.limits.max_values:,} values, counting those its aliases repeat",
+                    "a scenario-sized document; a YAML alias bomb is refused",
+                )
+            )
+
+    def _deeper(self, mark: Any) -> None:
+        if len(self.stack) + self.skip >= self.limits.max_depth:
+            raise _Fatal(
+                Problem(
+                    _mark(self.source, mark),
+                    f"mappings and lists nest more than {self.limits.max_depth} levels deep",
+                    _DEPTH_EXPECTED,
+                )
+            )
+
+    # -- events
+    def _scalar(self, event: yaml.ScalarEvent) -> None:
+        self._count(1, event.start_mark)
+        pos = _mark(self.source, event.start_mark)
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if self._awaiting_key():
+            key = self._key(event.value, tag, pos)
+            self._take_key(key, pos)
+            if event.anchor is not None:
+                self.anchors[event.anchor] = None if key is _BAD_KEY else (key, 0, 0, ())
+            return
+        path = self._here()
+        if path is not None:
+            self._record(path, pos)
+        if tag not in _SAFE_TAGS:
+            self.problems.append(_refused_tag(tag, pos))
+            value = None
+        else:
+            value = self._construct(event, tag, pos)
+        self._place(value)
+        if event.anchor is not None:
+            self.anchors[event.anchor] = (value, len(self.entries) - 1, len(self.entries), path) if path is not None else None
+
+    def _key(self, text: str, tag: str, pos: Position) -> Any:
+        if tag not in _SAFE_TAGS:
+            self.problems.append(_refused_tag(tag, pos))
+            return _BAD_KEY
+        if tag in (_NULL, _MAP, _SEQ):
+            self.problems.append(Problem(pos, f"key {text or 'null'!r} is not a name", "a key written as plain text"))
+            return _BAD_KEY
+        return text  # keys are names, even `3:` or `yes:`, kept as written
+
+    def _construct(self, event: yaml.ScalarEvent, tag: str, pos: Position) -> Any:
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        try:
+            return self.constructor.construct_object(node)
+        except Exception as exc:  # the YAML type system's constructors raise many kinds of error for bad text
+            kind = tag.rsplit(":", 1)[-1]
+            shown = event.value if len(event.value) <= 40 else event.value[:40] + "..."
+            self.problems.append(
+                Problem(pos, f"invalid {kind} {shown!r}: {_why(kind, event.value, exc)}", _EXAMPLES.get(kind, f"a {kind}"))
+            )
+            return None
+
+    def _start(self, event: Any) -> None:
+        self._count(1, event.start_mark)
+        self._deeper(event.start_mark)
+        pos = _mark(self.source, event.start_mark)
+        mapping = isinstance(event, yaml.MappingStartEvent)
+        tag = event.tag if event.tag not in (None, "!") else (_MAP if mapping else _SEQ)
+        if self._awaiting_key():
+            self.problems.append(Problem(pos, "a key must be plain text", "a name"))
+            self._take_key(_BAD_KEY, pos)
+            self._refuse_subtree(event)
+            return
+        path = self._here()
+        if path is not None:
+            self._record(path, pos)
+        if tag not in _SAFE_TAGS:
+            self.problems.append(_refused_tag(tag, pos))
+            self._place(None)
+            self._refuse_subtree(event)
+            return
+        if path is None:  # the value of a refused key: read for the limits only
+            self._place(None)
+            self._refuse_subtree(event)
+            return
+        self.stack.append(_Frame({} if mapping else [], path, len(self.entries) - 1, event.anchor))
+        if event.anchor is not None:
+            self.open_anchors.add(event.anchor)
+
+    def _refuse_subtree(self, event: Any) -> None:
+        self.skip = 1
+        if event.anchor is not None:
+            self.anchors[event.anchor] = None
+
+    def _skipped(self, event: Any) -> None:
+        if isinstance(event, yaml.CollectionStartEvent):
+            self._count(1, event.start_mark)
+            self._deeper(event.start_mark)
+            self.skip += 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            self.skip -= 1
+        elif isinstance(event, yaml.ScalarEvent):
+            self._count(1, event.start_mark)
+        if isinstance(event, yaml.NodeEvent) and event.anchor is not None and not isinstance(event, yaml.AliasEvent):
+            self.anchors[event.anchor] = None
+
+    def _end(self) -> None:
+        frame = self.stack.pop()
+        self._place(frame.value)
+        if frame.anchor is not None:
+            self.open_anchors.discard(frame.anchor)
+            self.anchors[frame.anchor] = (frame.value, frame.start, len(self.entries), frame.path)
+
+    def _alias(self, event: yaml.AliasEvent) -> None:
+        pos = _mark(self.source, event.start_mark)
+        name = event.anchor
+        if name in self.open_anchors:
+            self.problems.append(Problem(pos, "an alias refers to a node that contains it", "an alias to a finished node"))
+            anchored = None
+        elif name not in self.anchors:
+            raise _Fatal(Problem(pos, f"alias *{name} names no anchor written before it", f"&{name} on a value earlier in the file"))
+        else:
+            anchored = self.anchors[name]
+        if self._awaiting_key():
+            self._count(1, event.start_mark)
+            value = anchored[0] if anchored is not None else None
+            if anchored is not None and (value is None or isinstance(value, (dict, list))):
+                self.problems.append(Problem(pos, "a key must be plain text", "a name"))
+            key = str(value) if anchored is not None and value is not None and not isinstance(value, (dict, list)) else _BAD_KEY
+            self._take_key(key, pos)
+            return
+        path = self._here()
+        if anchored is None:  # refused where it was anchored, and said so there
+            self._count(1, event.start_mark)
+            if path is not None:
+                self._record(path, pos)
+            self._place(None)
+            return
+        value, first, last, anchored_at = anchored
+        self._count(max(1, last - first), event.start_mark)
+        if path is not None:
+            # the alias repeats the anchored node: its values, and where each was written
+            n = len(anchored_at)
+            for is_key, p, where in self.entries[first:last]:
+                target = path + p[n:]
+                (self.doc.keys if is_key else self.doc.values)[target] = where
+                self.entries.append((is_key, target, where))
+        self._place(_copy(value))
+
+
+_NULL = "tag:yaml.org,2002:null"
+_DEPTH_EXPECTED = "the few levels of nesting a scenario needs"
+
+
+def _copy(value: Any) -> Any:
+    """A fresh copy of plain data (each alias gets its own, so a patch to one never changes another)."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _why(kind: str, text: str, exc: Exception) -> str:
+    """Why a scalar could not be read as its type, in the author's terms rather than Python's."""
+    if kind == "timestamp" and isinstance(exc, ValueError) and ("must be" in str(exc) or "out of range" in str(exc)):
+        return str(exc)  # datetime's own words: "month must be in 1..12", "day is out of range for month"
+    if kind == "int" and sum(c.isdigit() for c in text) > 4000:
+        return "more than 4,000 digits"
+    return {"int": "not a whole number", "float": "not a number", "bool": "not true or false", "timestamp": "not a date"}.get(
+        kind, f"not a {kind}"
+    )
+
+
+_EXAMPLES = {
+    "timestamp": "a real date or time, such as 2008-09-25 or 2008-09-25T06:00:00Z",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "null": "null or nothing",
+}
+
+
 def parse_yaml(text: str, source: str) -> Document:
-    """Parse YAML text into a :class:`Document`.
+    """Parse YAML text into a :class:`Document`, within the :class:`Limits` in force.
 
     Raises:
-        ScenarioError: the YAML is malformed, uses an object-constructing tag,
-            or repeats a key.
+        ScenarioError: the YAML is malformed, goes past a limit, uses an
+            object-constructing tag, holds a value its type cannot take, or
+            repeats a key.
     """
+    if len(text) > _limits.max_bytes:
+        raise refuse(
+            source,
+            f"the text is {size_text(len(text))}, over the input limit of {size_text(_limits.max_bytes)}",
+            _raise_hint(_limits.max_bytes),
+        )
+    builder = _Builder(source, _Loader(text))
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        doc = builder.build()
+    except _Fatal as exc:
+        raise ScenarioError([exc.problem]) from None
     except yaml.MarkedYAMLError as exc:
         raise ScenarioError([_syntax_problem(exc, source)]) from None
     except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        char = exc.character if isinstance(exc.character, str) else chr(exc.character)
-        raise ScenarioError(
-            [Problem(Position(source, line, col), f"character {char!r} is not allowed in YAML", "printable text")]
-        ) from None
+        raise ScenarioError([_reader_problem(exc, text, source)]) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError([Problem(Position(source, 1, 1), f"malformed YAML: {exc}", "valid YAML")]) from None
-    doc = Document(source, None)
-    if root is None:
-        doc.data = {}
-        return doc
-    problems: list[Problem] = []
-    constructor = yaml.SafeLoader("")
-    doc.data = _build(root, (), doc, problems, constructor)
-    if problems:
-        raise ScenarioError(problems)
+        raise refuse(source, f"malformed YAML: {str(exc).splitlines()[0] if str(exc) else 'unreadable'}", "valid YAML") from None
+    finally:
+        dispose = getattr(builder.loader, "dispose", None)
+        if dispose is not None:
+            dispose()
+    if builder.problems:
+        raise ScenarioError(builder.problems)
     return doc
+
+
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, source: str) -> Problem:
+    char = exc.character if isinstance(exc.character, str) else chr(exc.character)
+    position = exc.position
+    if not isinstance(text, str) or position > len(text):
+        return Problem(Position(source, 1, 1), f"character {char!r} is not allowed in YAML", "printable text")
+    if getattr(exc, "encoding", None) not in (None, "unicode"):  # libyaml counts bytes of UTF-8
+        position = len(text.encode("utf-8")[:position].decode("utf-8", "ignore"))
+    line = text.count("\n", 0, position) + 1
+    col = position - (text.rfind("\n", 0, position) + 1) + 1
+    return Problem(Position(source, line, col), f"character {char!r} is not allowed in YAML", "printable text")
 
 
 def _syntax_problem(exc: yaml.MarkedYAMLError, source: str) -> Problem:
     """One line for a YAML syntax error, at the bracket left open when that is the cause."""
-    what = exc.problem or "malformed YAML"
+    what = (exc.problem or "malformed YAML").strip()
     opened = exc.context_mark
-    if opened is not None and exc.context and "flow" in exc.context and exc.problem_mark is not None:
+    if "nesting depth" in what:  # libyaml's own guard, which looks ahead of the events
+        mark = exc.problem_mark or opened
+        return Problem(
+            _mark(source, mark) if mark else Position(source, 1, 1),
+            f"mappings and lists nest more than {_limits.max_depth} levels deep",
+            _DEPTH_EXPECTED,
+        )
+    if opened is not None and exc.context in ("while parsing a flow sequence", "while parsing a flow mapping") and exc.problem_mark:
         bracket = "[" if "sequence" in exc.context else "{"
         closing = "]" if bracket == "[" else "}"
         return Problem(
@@ -142,41 +598,3 @@ def _refused_tag(tag: str, pos: Position) -> Problem:
     if tag == "tag:yaml.org,2002:merge":
         return Problem(pos, "YAML merge keys (<<) are not supported", "the keys written out, or a variant patch")
     return Problem(pos, f"YAML tag {tag!r} is not allowed", "plain YAML values; tags that construct objects are refused")
-
-
-def _build(
-    node: yaml.Node, path: Path_, doc: Document, problems: list[Problem], constructor: yaml.SafeLoader, inside: frozenset[int] = frozenset()
-) -> Any:
-    doc.values[path] = _mark(doc.source, node.start_mark)
-    if id(node) in inside:
-        problems.append(Problem(doc.values[path], "an alias refers to a node that contains it", "an alias to a finished node"))
-        return None
-    if node.tag not in _SAFE_TAGS:
-        problems.append(_refused_tag(node.tag, doc.values[path]))
-        return None
-    if isinstance(node, yaml.CollectionNode):
-        inside = inside | {id(node)}  # only a collection can hold an alias back to itself
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                problems.append(Problem(_mark(doc.source, key_node.start_mark), "a key must be plain text", "a name"))
-                continue
-            key_pos = _mark(doc.source, key_node.start_mark)
-            if key_node.tag not in _SAFE_TAGS:
-                problems.append(_refused_tag(key_node.tag, key_pos))
-                continue
-            key = constructor.construct_object(key_node)
-            if key is None or isinstance(key, (list, dict)):
-                problems.append(Problem(key_pos, f"key {key!r} is not a name", "a key written as plain text"))
-                continue
-            key = str(key) if not isinstance(key, str) else key  # keys are names, even `3:` or `yes:`
-            if key in out:
-                problems.append(Problem(key_pos, f"duplicate key {key!r}", f"each key once; first at line {doc.keys[path + (key,)].line}"))
-                continue
-            doc.keys[path + (key,)] = key_pos
-            out[key] = _build(value_node, path + (key,), doc, problems, constructor, inside)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, path + (i,), doc, problems, constructor, inside) for i, item in enumerate(node.value)]
-    return constructor.construct_object(node)

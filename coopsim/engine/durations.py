@@ -16,6 +16,8 @@ from typing import Annotated
 from pydantic import BeforeValidator, WithJsonSchema
 
 UNIT_HOURS = {"s": 1 / 3600, "m": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0}
+MAX_HOURS = 100 * 8766.0
+"""The longest duration a scenario may give: 100 years. Anything longer is a typo, not a crisis."""
 DURATION_PATTERN = r"^-?\d+(\.\d+)?\s*(s|m|h|d|w)$"
 _DURATION = re.compile(DURATION_PATTERN)
 
@@ -34,6 +36,8 @@ def parse_duration(value: object) -> float:
     hours = float(text[:-1]) * UNIT_HOURS[text[-1]]
     if hours < 0:
         raise ValueError(f"negative duration {value!r}")
+    if hours > MAX_HOURS:
+        raise ValueError(f"{value!r} is over 100 years (expected a duration of at most 100 years, such as 30d or 2w)")
     return hours
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .document import Document, Path_, Position, Problem, ScenarioError, parse_yaml
+from .document import Document, Path_, Position, Problem, ScenarioError, decode, parse_yaml, read_input
 from .metric_names import METRICS, split_metric
 from .patch import apply_located_patch
 from .routing import find_path
@@ -51,16 +51,10 @@ def load_scenario(path: str | Path, *, variant: str | None = None, overrides: Se
     from .catalog import resolve
 
     file = resolve(path)
-    try:
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise ScenarioError([Problem(Position(str(path), 1, 1), f"cannot read the file: {exc.strerror}", "a readable YAML file")]) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError([Problem(Position(str(path), 1, 1), f"not UTF-8 text ({exc.reason})", "a UTF-8 YAML file")]) from None
     # A bundled scenario named by name is reported by its file, so an error's file:line:col can be opened.
     source = str(path) if Path(path) == file else str(file)
+    raw = read_input(file, "a readable YAML scenario file")
+    text = decode(raw, source, "a UTF-8 YAML file")
     return loads_scenario(text, source=source, variant=variant, overrides=overrides, sha256=hashlib.sha256(raw).hexdigest())
 
 
@@ -443,6 +437,7 @@ def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
                 yield from ref("fact", by["facts"], o.action.share_fact.fact, *base, "share_fact", "fact")
                 for k, a in enumerate(o.action.share_fact.to):
                     yield from actor(a, *base, "share_fact", "to", k)
+    yield from _trigger_cycles(s, doc)
     for i, obj in enumerate(s.objectives):
         yield from _check_metric(s, doc, obj.metric, ("objectives", i, "metric"))
         t = obj.thresholds
@@ -456,6 +451,83 @@ def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
                     f"thresholds of {obj.id} are out of order for a metric where {lower.better} is better",
                     f"P {sign} S {sign} M",
                 )
+
+
+def _trigger_cycles(s: Scenario, doc: Document) -> Iterable[Problem]:
+    """Injects and decision points whose triggers wait on each other in a cycle, so none can ever happen.
+
+    A member of a cycle is still reachable if something else can release it:
+    a time, a decision option's ``release_inject``, or the facilitator (a
+    contingency inject). What is left when every reachable node is taken away,
+    and lies on a cycle, is reported once per cycle.
+    """
+    by = s.by_id
+    waits: dict[tuple[str, Any], set[tuple[str, Any]]] = {}  # node -> what any one of which lets it happen
+    free: set[tuple[str, Any]] = set()
+    for inj in s.injects:
+        node = ("inject", inj.seq)
+        waits[node] = set()
+        t = inj.trigger
+        if inj.time is not None or inj.contingency or (t is not None and t.inject is None and t.decision is None):
+            free.add(node)
+        elif t is not None and t.inject is not None and t.inject in by["injects"]:
+            waits[node].add(("inject", t.inject))
+        elif t is not None and t.decision is not None and t.decision in by["decision_points"]:
+            waits[node].add(("decision", t.decision))
+    for dp in s.decision_points:
+        node = ("decision", dp.id)
+        waits[node] = set()
+        t = dp.trigger
+        if t.inject is None and t.decision is None:
+            free.add(node)
+        elif t.inject is not None and t.inject in by["injects"]:
+            waits[node].add(("inject", t.inject))
+        elif t.decision is not None and t.decision in by["decision_points"]:
+            waits[node].add(("decision", t.decision))
+        for o in dp.options:
+            if o.action is not None and o.action.release_inject in by["injects"]:
+                waits[("inject", o.action.release_inject)].add(node)
+    reachable = set(free)
+    grew = True
+    while grew:
+        grew = False
+        for node, needs in waits.items():
+            if node not in reachable and needs & reachable:
+                reachable.add(node)
+                grew = True
+    stuck = [n for n in waits if n not in reachable]
+    reported: set[tuple[str, Any]] = set()
+    for start in stuck:
+        if start in reported:
+            continue
+        cycle = _cycle_from(start, waits, set(stuck))
+        if not cycle:
+            continue
+        reported.update(cycle)
+        names = " -> ".join(f"{kind} {ident}" for kind, ident in (*cycle, cycle[0]))
+        kind, ident = cycle[0]
+        index = [i.seq for i in s.injects].index(ident) if kind == "inject" else [d.id for d in s.decision_points].index(ident)
+        yield Problem(
+            doc.position(("injects" if kind == "inject" else "decision_points", index, "trigger")),
+            f"triggers wait on each other in a cycle ({names}), so none of them can ever happen",
+            "a trigger that starts from a time, a request, a fact, or an inject outside the cycle",
+        )
+
+
+def _cycle_from(start: Any, waits: dict[Any, set[Any]], stuck: set[Any]) -> list[Any]:
+    """The cycle reached by following waits from ``start`` through stuck nodes, in file order of its first member."""
+    seen: list[Any] = []
+    node = start
+    while node not in seen:
+        seen.append(node)
+        nxt = sorted((n for n in waits[node] if n in stuck), key=str)
+        if not nxt:
+            return []
+        node = nxt[0]
+    cycle = seen[seen.index(node) :]
+    order = list(waits)
+    first = min(range(len(cycle)), key=lambda k: order.index(cycle[k]))
+    return cycle[first:] + cycle[:first]
 
 
 def _check_request(s: Scenario, doc: Document, i: int, r, ref, actor) -> Iterable[Problem]:

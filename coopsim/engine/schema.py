@@ -204,8 +204,16 @@ class Channel(Model):
 
 
 class Window(Model):
+    """A span of scenario time, such as a liaison officer's absence: from ``from`` until ``until``."""
+
     from_: Duration = Field(alias="from")
     until: Duration
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if self.until <= self.from_:
+            raise ValueError(f"the window ends at {self.until:g}h, before it starts at {self.from_:g}h (expected until after from)")
+        return self
 
 
 class Agreement(Model):
@@ -217,6 +225,15 @@ class Agreement(Model):
     lead_time: Distribution = Field("0h", description="notification: how soon a party notifies the others")
     valid_from: Duration = "0h"
     valid_until: Duration | None = None
+
+    @model_validator(mode="after")
+    def _valid_window(self) -> Agreement:
+        if self.valid_until is not None and self.valid_until <= self.valid_from:
+            raise ValueError(
+                f"valid_until ({self.valid_until:g}h) is not after valid_from ({self.valid_from:g}h) "
+                "(expected the agreement to end after it starts)"
+            )
+        return self
 
 
 class Liaison(Model):

@@ -44,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from .. import __version__
 from .deciders import Choice, Choices, Decision, ScriptedDecider
-from .document import Document, Position, Problem, ScenarioError, parse_yaml
+from .document import Document, Problem, ScenarioError, read_yaml_file
 from .durations import Duration, duration_text
 from .experiment import counterfactuals
 from .loader import validation_problems
@@ -106,13 +106,7 @@ class Session(_Model):
     @classmethod
     def from_file(cls, path: str | Path) -> Session:
         """Read a session (or decisions script) file; problems are ScenarioErrors with file:line:col."""
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ScenarioError(
-                [Problem(Position(str(path), 1, 1), f"cannot read the file: {exc.strerror}", "a session or decisions YAML file")]
-            ) from None
-        doc = parse_yaml(text, str(path))
+        doc, _ = read_yaml_file(path, "a session or decisions YAML file")
         if not isinstance(doc.data, dict):
             raise ScenarioError([Problem(doc.position(()), "the document is not a mapping", "decisions: {point_id: option_id, ...}")])
         try:
