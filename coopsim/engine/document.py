@@ -211,7 +211,7 @@ def decode(raw: bytes, source: str, expected: str) -> str:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise refuse(source, f"not UTF-8 text (byte 0x{raw[exc.start]:02x} {exc.reason})", expected, line, col) from None
+        raise refuse(source, f"not UTF-8 text: byte 0x{raw[exc.start]:02x}, {exc.reason}", expected, line, col) from None
 
 
 def read_yaml_file(path: str | Path, expected: str) -> tuple[Document, bytes]:

@@ -53,7 +53,7 @@ def load_scenario(path: str | Path, *, variant: str | None = None, overrides: Se
     file = resolve(path)
     # A bundled scenario named by name is reported by its file, so an error's file:line:col can be opened.
     source = str(path) if Path(path) == file else str(file)
-    raw = read_input(file, "a readable YAML scenario file")
+    raw = read_input(file, "a readable YAML file")
     text = decode(raw, source, "a UTF-8 YAML file")
     return loads_scenario(text, source=source, variant=variant, overrides=overrides, sha256=hashlib.sha256(raw).hexdigest())
 
