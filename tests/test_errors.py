@@ -573,7 +573,7 @@ def test_missing_file(tmp_path):
 def test_file_that_is_not_utf8(tmp_path):
     path = tmp_path / "latin1.yaml"
     path.write_bytes("scenario: caf\xe9\n".encode("latin-1"))
-    assert problems(path) == [f"{path}:1:1: not UTF-8 text (invalid continuation byte) (a UTF-8 YAML file)"]
+    assert problems(path) == [f"{path}:1:14: not UTF-8 text: byte 0xe9, invalid continuation byte (a UTF-8 YAML file)"]
 
 
 def test_document_that_is_not_a_mapping(tmp_path):
