@@ -27,8 +27,28 @@ def _problems(exc) -> ProblemsError:
     return ProblemsError([str(p) for p in exc.problems])
 
 
+def _input_limit(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is None:
+        return
+    from coopsim.engine.document import parse_size, set_limits
+
+    try:
+        set_limits(max_bytes=parse_size(value))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="coopsim")
+@click.option(
+    "--input-limit",
+    metavar="SIZE",
+    envvar="COOPSIM_INPUT_LIMIT",
+    callback=_input_limit,
+    expose_value=False,
+    is_eager=True,
+    help="Largest input file read, e.g. 20MB (default 4MB; also COOPSIM_INPUT_LIMIT).",
+)
 def main() -> None:
     """Simulate NATO–UN crisis-response coordination.
 
@@ -40,6 +60,7 @@ def main() -> None:
       coopsim scenarios
       coopsim run pakistan-earthquake-2005 --seed 7
       coopsim validate my-exercise.yaml
+      coopsim --input-limit 20MB validate huge-exercise.yaml
     """
 
 
@@ -93,6 +114,7 @@ def validate(files: tuple[str, ...]) -> None:
     "--decisions", type=click.Path(dir_okay=False), help="YAML file of choices at decision points (a decisions script or recorded session)."
 )
 @click.option("--report", "with_report", is_flag=True, help="Also write the after-action report into OUT/report.")
+@click.option("--replace", is_flag=True, help="Write over an earlier run in the output directory instead of keeping it.")
 def run(
     file: str,
     seed: int | None,
@@ -101,11 +123,16 @@ def run(
     overrides: tuple[str, ...],
     decisions: str | None,
     with_report: bool,
+    replace: bool,
 ) -> None:
     """Run a scenario once and print its summary.
 
     FILE is a scenario file or the name of a bundled scenario. Decision
     points take their default option unless --decisions names another.
+    Every run keeps its own directory: by default runs/NAME[-VARIANT]-sSEED,
+    with a short hash when --set or --decisions shaped it, and -2, -3... when
+    that exists already. An earlier run is replaced only with --replace, and
+    a directory coopsim did not make is never replaced.
 
     \b
     Examples:
@@ -119,6 +146,7 @@ def run(
 
     from coopsim.engine import OutputDirError, ScenarioError, load_scenario
     from coopsim.engine import run as run_scenario
+    from coopsim.engine.outputs import fresh_dir, run_dir_name
     from coopsim.engine.session import Session
     from coopsim.reports.summary import run_summary
 
@@ -133,8 +161,10 @@ def run(
             decider = session.decider
         seed = scenario.scenario.seed if seed is None else seed
         if out is None:
-            out = str(Path("runs") / f"{Path(file).stem}{'-' + variant if variant else ''}-s{seed}")
-        result = run_scenario(scenario, seed=seed, decider=decider, out=out, progress=_progress_line())
+            shaped = {"set": list(overrides), "decisions": session.model_dump(include={"decisions"}) if decisions else None}
+            base = Path("runs") / run_dir_name(Path(file).stem, variant, seed, settings=shaped if overrides or decisions else None)
+            out = str(base if replace else fresh_dir(base))
+        result = run_scenario(scenario, seed=seed, decider=decider, out=out, progress=_progress_line(), replace=replace)
     except ScenarioError as exc:
         raise _problems(exc) from None
     except OutputDirError as exc:
@@ -296,22 +326,21 @@ def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | 
     import json
     from pathlib import Path
 
-    import yaml
-
     from coopsim.engine import OutputDirError, ScenarioError, load_scenario
     from coopsim.engine.archive import Archive
+    from coopsim.engine.document import parse_yaml
     from coopsim.engine.experiment import sweep as run_sweep
     from coopsim.engine.outputs import staged
     from coopsim.reports.sweep import effects_table, main_effects, tornado
-    from coopsim.reports.write import MARKER
+    from coopsim.reports.write import REPORT
 
     grid: dict[str, list] = {}
-    for p in params:
-        path, sep, values = p.partition("=")
-        if not sep or not path or not values:
-            raise ProblemsError([f"--param {p}: expected PATH=V1,V2,... (e.g. actors.nac.staff=1,2)"])
-        grid[path.strip()] = [yaml.safe_load(v) if v.strip() else v for v in values.split(",")]
     try:
+        for p in params:
+            path, sep, values = p.partition("=")
+            if not sep or not path.strip() or not values:
+                raise ProblemsError([f"--param {p}: expected PATH=V1,V2,... (e.g. actors.nac.staff=1,2)"])
+            grid[path.strip()] = [parse_yaml(v, f"--param {p}").data if v.strip() else v for v in values.split(",")]
         scenario = load_scenario(file)
         for path, values in grid.items():  # check every value before running anything
             for value in values:
@@ -329,7 +358,7 @@ def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | 
     click.echo(effects_table(effects))
     chart = tornado(effects)
     try:
-        with staged(out_dir / "report", MARKER) as staging:
+        with staged(out_dir / "report", REPORT) as staging:
             (staging / "tornado.png").write_bytes(chart.png)
             (staging / "sweep.json").write_text(json.dumps({"parameters": grid, "effects": effects}, indent=2, default=str) + "\n")
     except OutputDirError as exc:
@@ -391,7 +420,12 @@ def new(name: str, out: str, origin: str | None) -> None:
     "--replications", "-n", type=int, default=20, show_default=True, help="Replications per alternative option in the counterfactuals."
 )
 @click.option("--workers", type=int, help="Worker processes for the counterfactuals (default: the core count).")
-@click.option("--out", type=click.Path(file_okay=False), help="Output directory for the run and its report (default: runs/NAME-play).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False),
+    help="Output directory for the run and its report (default: runs/NAME[-VARIANT]-sSEED-play-HASH).",
+)
+@click.option("--replace", is_flag=True, help="Write over an earlier played run in the output directory instead of keeping it.")
 def play(
     file: str,
     session_file: str | None,
@@ -402,6 +436,7 @@ def play(
     replications: int,
     workers: int | None,
     out: str | None,
+    replace: bool,
 ) -> None:
     """Run a tabletop exercise at the table, then write its after-action report.
 
@@ -428,6 +463,7 @@ def play(
     from pathlib import Path
 
     from coopsim.engine import OutputDirError, ScenarioError, load_scenario
+    from coopsim.engine.outputs import fresh_dir, run_dir_name
     from coopsim.engine.session import Session
     from coopsim.engine.session import play as play_session
     from coopsim.reports.summary import run_summary
@@ -466,8 +502,14 @@ def play(
                 return
             session = console.session
             click.echo(f"Writing the after-action report: the session replayed, and {replications} replications per alternative option.")
-        out_dir = Path(out or Path("runs") / f"{name}-play")
-        result = play_session(scenario, session, out_dir, replications, workers, progress=_count_line("counterfactual replications"))
+        if out is None:
+            shaped = session.model_dump(include={"decisions", "releases"})
+            base = Path("runs") / run_dir_name(name, session.variant, session.seed_for(scenario), settings=shaped, tag="play")
+            out = str(base if replace else fresh_dir(base))
+        out_dir = Path(out)
+        result = play_session(
+            scenario, session, out_dir, replications, workers, progress=_count_line("counterfactual replications"), replace=replace
+        )
     except ScenarioError as exc:
         raise _problems(exc) from None
     except OutputDirError as exc:
@@ -492,24 +534,32 @@ def msel() -> None:
 @msel.command("export")
 @click.argument("file")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The file to write: .csv, or .xlsx for Excel.")
-def msel_export(file: str, out: str) -> None:
+@click.option("--replace", is_flag=True, help="Write over an earlier MSEL export at --out (never over any other file).")
+def msel_export(file: str, out: str, replace: bool) -> None:
     """Write a scenario's injects as CSV (or .xlsx) in the HSEEP MSEL column order.
 
     Columns: seq, scenario_time, inject_type, delivery_method, from, to,
-    description, expected_action, objective, controller.
+    description, expected_action, objective, controller. A cell that a
+    spreadsheet would run as a formula (it starts with = + - or @) is
+    written as text: in CSV behind an apostrophe, which import removes.
+    An existing file is replaced only if it is an MSEL export and --replace
+    is given.
 
     \b
     Example:
       coopsim msel export somalia-wfp-escort-2008 --out msel.csv
     """
     from coopsim.engine import ScenarioError, load_scenario
-    from coopsim.engine.msel import export_rows, write_sheet
+    from coopsim.engine.msel import MselExportError, check_target, export_rows, write_sheet
 
     try:
+        check_target(out, replace)
         rows = export_rows(load_scenario(file))
+        write_sheet(rows, out)
     except ScenarioError as exc:
         raise _problems(exc) from None
-    write_sheet(rows, out)
+    except (MselExportError, OSError) as exc:
+        raise ProblemsError([str(exc) if isinstance(exc, MselExportError) else f"{out}: cannot write the file ({exc.strerror})"]) from None
     click.echo(f"{len(rows)} injects written to {out}")
 
 

@@ -13,7 +13,7 @@ from conftest import MINI, scenario_from
 from coopsim.cli import main
 from coopsim.engine import load_scenario
 from coopsim.engine.lint import warnings
-from coopsim.engine.msel import COLUMNS, MselError, export_rows, import_rows, read_csv, write_csv
+from coopsim.engine.msel import COLUMNS, MselError, export_rows, import_rows, read_sheet, write_csv
 
 
 @pytest.mark.parametrize("name", ["pakistan-earthquake-2005", "somalia-wfp-escort-2008", str(MINI)])
@@ -24,7 +24,7 @@ def test_msel_round_trip_keeps_the_scenario(name, tmp_path):
     write_csv(export_rows(scenario), tmp_path / "msel.csv")
     with (tmp_path / "msel.csv").open(newline="") as fh:
         assert tuple(next(csv.reader(fh))) == COLUMNS
-    assert import_rows(read_csv(tmp_path / "msel.csv"), copy) == len(scenario.injects)
+    assert import_rows(read_sheet(tmp_path / "msel.csv"), copy) == len(scenario.injects)
     assert load_scenario(copy).model_dump() == scenario.model_dump()
 
 

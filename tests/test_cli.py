@@ -141,7 +141,7 @@ def test_run_prints_rated_objectives_and_writes_outputs(runner, tmp_path):
     out = tmp_path / "run"
     result = runner.invoke(main, ["run", str(MINI), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["events.jsonl", "manifest.json", "metrics.json", "scenario.yaml"]
+    assert sorted(p.name for p in out.iterdir()) == [".coopsim", "events.jsonl", "manifest.json", "metrics.json", "scenario.yaml"]
 
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     objectives = {o["name"]: o for o in metrics["objectives"]}
@@ -264,3 +264,30 @@ def test_help_does_not_import_the_engine_dependencies():
 def test_import_check_sees_heavy_imports_when_they_happen():
     # Control for the test above: validating really does import pydantic.
     assert "pydantic" in imported_packages("validate", str(MINI))
+
+
+# -- output directories: every run keeps its own --------------------------------------------------
+
+
+def test_every_run_keeps_its_own_directory_unless_replacing_is_asked_for(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "choices.yaml").write_text("decisions:\n  dp_priority: surge\n")
+
+    def outputs(*args: str) -> str:
+        result = runner.invoke(main, ["run", str(MINI), *args])
+        assert result.exit_code == 0, result.output
+        return re.search(r"Outputs in (\S+)/:", result.stdout).group(1)
+
+    assert outputs() == "runs/mini-s1"
+    assert outputs() == "runs/mini-s1-2"  # a plain re-run never replaces the first
+    decided = outputs("--decisions", "choices.yaml")
+    assert re.fullmatch(r"runs/mini-s1-[0-9a-f]{8}", decided)
+    assert outputs("--set", "actors.nac.approval=6h") not in (decided, "runs/mini-s1")
+    assert outputs("--variant", "slow_channel", "--seed", "3") == "runs/mini-slow_channel-s3"
+    assert outputs("--replace") == "runs/mini-s1"
+    assert {"mini-s1", "mini-s1-2", decided.split("/")[1]} <= {p.name for p in (tmp_path / "runs").iterdir()}
+    manifest = json.loads((tmp_path / decided / "manifest.json").read_text())
+    assert manifest["decisions"] == [{"point": "dp_priority", "option": "surge", "by": "script", "t": 26.0}]
+
+    again = runner.invoke(main, ["run", str(MINI), "--out", "runs/mini-s1"])
+    assert_one_line_error(again, "runs/mini-s1: holds an earlier run (expected a new directory, or --replace to write over it)")

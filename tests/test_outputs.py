@@ -46,13 +46,23 @@ def test_manifest_and_metrics_say_what_ran(tmp_path):
     assert [(o["id"], o["rating"]) for o in metrics["objectives"]] == [("obj_cycle", "S"), ("obj_fill", "P")]  # 73 h > 72 h target
 
 
-def test_rerunning_into_a_directory_replaces_it_atomically(vary, tmp_path):
+def test_an_earlier_run_is_replaced_only_when_asked_and_only_if_it_holds_nothing_else(vary, tmp_path):
+    from coopsim.engine import OutputDirError
+
     out = tmp_path / "run"
     run(vary(lambda d: None), out=out)
-    (out / "stale.txt").write_text("from before")
-    run(vary(lambda d: None), out=out)
-    assert sorted(p.name for p in out.iterdir()) == ["events.jsonl", "manifest.json", "metrics.json", "scenario.yaml"]
+    with pytest.raises(OutputDirError) as info:
+        run(vary(lambda d: None), out=out)
+    assert str(info.value) == f"{out}: holds an earlier run (expected a new directory, or --replace to write over it)"
+    run(vary(lambda d: None), out=out, replace=True)
+    assert sorted(p.name for p in out.iterdir()) == [".coopsim", "events.jsonl", "manifest.json", "metrics.json", "scenario.yaml"]
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+    (out / "notes.txt").write_text("the analyst's own notes")
+    with pytest.raises(OutputDirError) as info:
+        run(vary(lambda d: None), out=out, replace=True)
+    assert str(info.value) == f"{out}: holds files coopsim did not write (notes.txt); it is never replaced (expected a new directory)"
+    assert (out / "notes.txt").read_text() == "the analyst's own notes"
 
 
 def test_log_reads_back_as_the_same_records(vary, tmp_path):
@@ -99,10 +109,39 @@ def test_a_directory_that_is_not_a_run_is_never_replaced(vary, tmp_path):
     precious = tmp_path / "thesis"
     precious.mkdir()
     (precious / "chapter1.txt").write_text("precious")
-    with pytest.raises(OutputDirError, match="is not empty and holds no earlier manifest.json"):
-        run(vary(lambda d: None), out=precious)
+    webapp = tmp_path / "webapp"
+    webapp.mkdir()
+    (webapp / "manifest.json").write_text('{"name": "my web app"}')  # a web app's manifest is not a run's
+    for directory in (precious, webapp):
+        for replace in (False, True):
+            with pytest.raises(OutputDirError) as info:
+                run(vary(lambda d: None), out=directory, replace=replace)
+            assert str(info.value) == f"{directory}: is not empty and was not made by coopsim; it is never replaced (expected a new directory)"
     assert [p.name for p in precious.iterdir()] == ["chapter1.txt"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis"]
+    assert (webapp / "manifest.json").read_text() == '{"name": "my web app"}'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis", "webapp"]
+
+
+def test_a_killed_runs_staging_directory_is_cleared_by_the_next_run(vary, tmp_path):
+    from coopsim.engine.outputs import staging_dir
+
+    dead = staging_dir(tmp_path / "run")
+    (dead / "events.jsonl").write_text("half a run")
+    (dead / ".coopsim-staging").write_text('{"host": "%s", "pid": 999999999}' % __import__("socket").gethostname())
+    elsewhere = tmp_path / ".thesis.backup.tmp"  # someone else's hidden directory
+    elsewhere.mkdir()
+    run(vary(lambda d: None), out=tmp_path / "other")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".thesis.backup.tmp", "other"]
+
+
+def test_the_manifest_records_the_decisions_taken(vary, tmp_path):
+    from coopsim.engine import ScriptedDecider
+
+    script = {"dp_priority": {"option": "surge", "by": "Alice (nac seat)", "rationale": "faster loading"}}
+    result = run(vary(lambda d: None), decider=ScriptedDecider(script), out=tmp_path / "run")
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["decisions"] == [{"point": "dp_priority", "option": "surge", "by": "Alice (nac seat)", "t": 26.0}]
+    assert manifest["decider"] == "ScriptedDecider" and result.manifest == manifest
 
 
 def test_run_directory_gets_ordinary_permissions(vary, tmp_path):
@@ -115,7 +154,7 @@ def test_out_can_be_the_current_directory_when_empty(vary, tmp_path, monkeypatch
     here.mkdir()
     monkeypatch.chdir(here)
     run(vary(lambda d: None), out=".")
-    assert sorted(p.name for p in here.iterdir()) == ["events.jsonl", "manifest.json", "metrics.json", "scenario.yaml"]
+    assert sorted(p.name for p in here.iterdir()) == [".coopsim", "events.jsonl", "manifest.json", "metrics.json", "scenario.yaml"]
 
 
 def test_the_run_keeps_the_scenario_as_run(tmp_path):

@@ -144,7 +144,7 @@ def test_report_command(tmp_path):
     result = runner.invoke(main, ["run", str(MINI), "--out", str(tmp_path / "run"), "--report"])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "run" / "report").iterdir()) == [
-        ".coopsim-report",
+        ".coopsim",
         "charts",
         "report.html",
         "report.json",

@@ -108,7 +108,8 @@ def run_job(text: str, source: str, overrides: tuple[str, ...], job: Job, logs: 
             scenario = _loaded[key] = loads_scenario(text, source, variant=variant, overrides=every)
         out = os.path.join(logs, f"{_safe(job.variant)}-s{job.seed}") if logs else None
         decider = ScriptedDecider(dict(job.choices)) if job.choices else None
-        result = run(scenario, seed=job.seed, out=out, decider=decider, drive=releasing(job.releases) if job.releases else None)
+        drive = releasing(job.releases) if job.releases else None
+        result = run(scenario, seed=job.seed, out=out, decider=decider, drive=drive, replace=True)  # a log of its own
         ratings = {o.objective: o.rating for o in result.metrics.objectives}
         return Outcome(job, result.metrics.values, ratings, None)
     except Exception as exc:  # recorded with the result; the experiment goes on

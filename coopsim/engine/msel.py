@@ -20,13 +20,16 @@ seq.
 from __future__ import annotations
 
 import csv
+import io
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
+from .document import ScenarioError, decode, limits, parse_yaml, read_input, size_text
 from .loader import CONTROLLER, loads_scenario
 from .outputs import write_text
 from .schema import Inject, Scenario
@@ -83,19 +86,69 @@ def export_rows(scenario: Scenario) -> list[dict[str, str]]:
     ]
 
 
-def write_csv(rows: list[dict[str, str]], path: str | Path) -> None:
-    """Write MSEL rows as CSV with a header row, atomically."""
+# -- spreadsheet safety ---------------------------------------------------------------------
+# A cell that begins with one of these is run as a formula by Excel and LibreOffice (OWASP: CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MAX_ROWS = 10_000
+"""The most rows an MSEL sheet may hold; a real MSEL has tens to hundreds."""
+
+
+def neutralise(cell: str) -> str:
+    """A CSV cell that a spreadsheet shows as the same text and never runs as a formula.
+
+    A leading apostrophe is the spreadsheet convention for "this is text". It is
+    added to cells that start like a formula, and to cells that already start
+    with an apostrophe, so that :func:`restore` gives back exactly the text.
+    """
+    return "'" + cell if cell.startswith(_FORMULA_START + ("'",)) else cell
+
+
+def restore(cell: str) -> str:
+    """The text :func:`neutralise` was given."""
+    return cell[1:] if cell.startswith("'") else cell
+
+
+class MselExportError(Exception):
+    """The export would replace a file that coopsim did not write as an MSEL export."""
+
+
+def check_target(path: str | Path, replace: bool) -> None:
+    """Refuse to replace anything but an earlier MSEL export, and that only when asked.
+
+    Raises:
+        MselExportError: ``path`` is a directory, holds something else, or ``replace`` is not set.
+    """
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise MselExportError(f"{path}: exists and is not a file (expected a new file name for the MSEL)")
+    if not _is_msel_export(path):
+        raise MselExportError(f"{path}: exists and is not an MSEL export; coopsim never replaces it (expected a new file name)")
+    if not replace:
+        raise MselExportError(f"{path}: holds an earlier MSEL export (expected a new file name, or --replace to write over it)")
+
+
+def _is_msel_export(path: Path) -> bool:
+    try:
+        rows = read_sheet(path)
+    except (MselError, ScenarioError):
+        return False
+    del rows
+    return True
+
+
+def write_csv(rows: list[dict[str, str]], path: str | Path) -> None:
+    """Write MSEL rows as CSV with a header row, atomically; no cell can run as a formula."""
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows({k: neutralise(v) for k, v in row.items()} for row in rows)
+    write_text(Path(path), buffer.getvalue())
 
 
 def write_sheet(rows: list[dict[str, str]], path: str | Path) -> None:
-    """Write MSEL rows as CSV, or as an Excel workbook when ``path`` ends in ``.xlsx``."""
+    """Write MSEL rows as CSV, or as an Excel workbook when ``path`` ends in ``.xlsx``, atomically."""
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         write_csv(rows, path)
@@ -105,45 +158,76 @@ def write_sheet(rows: list[dict[str, str]], path: str | Path) -> None:
     book = Workbook()
     sheet = book.active
     sheet.title = "MSEL"
-    sheet.append(list(COLUMNS))
-    for row in rows:
-        sheet.append([row[c] for c in COLUMNS])
-    tmp = path.with_name(path.name + ".tmp")
+    for r, values in enumerate([list(COLUMNS)] + [[row[c] for c in COLUMNS] for row in rows], start=1):
+        for c, value in enumerate(values, start=1):
+            cell = sheet.cell(r, c, value)
+            cell.data_type = "s"  # text, never a formula, whatever it starts with
+            cell.quotePrefix = True  # and kept as text when someone edits it in Excel
+    tmp = path.with_name(f".{path.name}.tmp")
     book.save(tmp)
     os.replace(tmp, path)
 
 
 def read_sheet(path: str | Path) -> list[dict[str, str]]:
-    """Read MSEL rows from CSV, or from the first worksheet of an ``.xlsx`` workbook."""
-    path = Path(path)
-    if path.suffix.lower() != ".xlsx":
-        return read_csv(path)
-    from openpyxl import load_workbook
+    """Read MSEL rows from CSV, or from the first worksheet of an ``.xlsx`` workbook.
 
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, ValueError, KeyError) as exc:
-        raise MselError([f"{path}:1: cannot read the workbook ({exc})"]) from None
-    rows = [["" if v is None else str(v) for v in r] for r in book.worksheets[0].iter_rows(values_only=True)]
-    header = rows[0] if rows else []
+    Raises:
+        MselError: the sheet cannot be read, or is not an MSEL.
+        ScenarioError: the file cannot be read at all, or is over the input limit.
+    """
+    path = Path(path)
+    raw = read_input(path, "an MSEL sheet, CSV or .xlsx")
+    if path.suffix.lower() == ".xlsx":
+        header, rows = _workbook_rows(path, raw)
+    else:
+        header, rows = _csv_rows(path, raw)
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise MselError([f"{path}:1: missing column(s) {', '.join(missing)} (expected a header row: {', '.join(COLUMNS)})"])
-    return [dict(zip(header, r, strict=False)) for r in rows[1:] if any(r)]
+    return [{h: v for h, v in zip(header, r, strict=False) if h} for r in rows if any(r)]
 
 
-def read_csv(path: str | Path) -> list[dict[str, str]]:
-    """Read MSEL rows (a header row naming the HSEEP columns, then one inject a row)."""
-    path = Path(path)
+def _csv_rows(path: Path, raw: bytes) -> tuple[list[str], list[list[str]]]:
+    text = decode(raw, str(path), "a UTF-8 CSV file").replace("\x00", "\ufffd")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[list[str]] = []
     try:
-        with path.open(newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-            if missing:
-                raise MselError([f"{path}:1: missing column(s) {', '.join(missing)} (expected a header row: {', '.join(COLUMNS)})"])
-            return list(reader)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise MselError([f"{path}:1: cannot read the sheet ({exc})"]) from None
+        for row in reader:
+            if len(rows) > MAX_ROWS:
+                raise MselError(
+                    [f"{path}:{reader.line_num}: more than {MAX_ROWS:,} rows (expected an MSEL of at most {MAX_ROWS:,} injects)"]
+                )
+            rows.append([restore(cell) for cell in row])
+    except csv.Error as exc:
+        raise MselError([f"{path}:{reader.line_num}: cannot read the CSV ({exc})"]) from None
+    return (rows[0] if rows else []), rows[1:]
+
+
+def _workbook_rows(path: Path, raw: bytes) -> tuple[list[str], list[list[str]]]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+        unpacked = sum(i.file_size for i in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        raise MselError([f"{path}:1: not an Excel workbook (expected an .xlsx file saved by a spreadsheet)"]) from None
+    if unpacked > 16 * limits().max_bytes:
+        raise MselError([f"{path}:1: the workbook unpacks to {size_text(unpacked)}, too much for an MSEL (expected an ordinary .xlsx)"])
+    from openpyxl import load_workbook
+
+    rows: list[list[str]] = []
+    try:
+        book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+        if not book.worksheets:
+            raise MselError([f"{path}:1: the workbook has no worksheet (expected the MSEL on the first sheet)"])
+        for n, r in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
+            if n > MAX_ROWS + 1:
+                raise MselError([f"{path}:{n}: more than {MAX_ROWS:,} rows (expected an MSEL of at most {MAX_ROWS:,} injects)"])
+            rows.append(["" if v is None else str(v) for v in r])
+    except MselError:
+        raise
+    except Exception as exc:  # openpyxl and the XML and zip readers under it raise many kinds for a damaged file
+        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        raise MselError([f"{path}:1: not a readable Excel workbook ({reason}) (expected an .xlsx file saved by a spreadsheet)"]) from None
+    return (rows[0] if rows else []), rows[1:]
 
 
 def import_rows(rows: list[dict[str, str]], scenario_path: str | Path, sheet: str = "msel.csv") -> int:
@@ -153,7 +237,7 @@ def import_rows(rows: list[dict[str, str]], scenario_path: str | Path, sheet: st
         MselError: a row is wrong; nothing is written.
     """
     scenario_path = Path(scenario_path)
-    text = scenario_path.read_text(encoding="utf-8")
+    text = decode(read_input(scenario_path, "the scenario file to import into"), str(scenario_path), "a UTF-8 YAML file")
     scenario = loads_scenario(text, str(scenario_path))
     existing = {i.seq: i for i in scenario.injects}
     actors = scenario.by_id["actors"]
@@ -162,10 +246,13 @@ def import_rows(rows: list[dict[str, str]], scenario_path: str | Path, sheet: st
     for n, row in enumerate(rows, start=2):  # row 1 is the header
         where = f"{sheet}:{n}"
         try:
-            data = _inject_data(row, existing)
+            data = _inject_data(row, existing, where)
             inject = Inject.model_validate(data)
-        except (ValueError, ValidationError, yaml.YAMLError) as exc:
+        except (ValueError, ValidationError) as exc:
             problems.append(f"{where}: {_first_error(exc)}")
+            continue
+        except ScenarioError as exc:
+            problems.append(f"{where}: scenario_time: {exc.problems[0].message} ({exc.problems[0].expected})")
             continue
         if inject.seq in seen:
             problems.append(f"{where}: seq {inject.seq} is already on row {seen[inject.seq]} (expected each seq once)")
@@ -189,7 +276,7 @@ def import_rows(rows: list[dict[str, str]], scenario_path: str | Path, sheet: st
     return len(injects)
 
 
-def _inject_data(row: dict[str, str], existing: dict[int, Inject]) -> dict[str, Any]:
+def _inject_data(row: dict[str, str], existing: dict[int, Inject], where: str) -> dict[str, Any]:
     cell = {k: (row.get(k) or "").strip() for k in COLUMNS}
     if not cell["seq"].isdigit():
         raise ValueError(f"seq {cell['seq']!r} is not a whole number (expected 1, 2, 3...)")
@@ -199,7 +286,7 @@ def _inject_data(row: dict[str, str], existing: dict[int, Inject]) -> dict[str, 
     if when == "contingency":
         data["contingency"] = True
     elif when.startswith("{"):
-        data["trigger"] = yaml.safe_load(when)
+        data["trigger"] = parse_yaml(when, where).data
     else:
         data["time"] = when
     data.update(

@@ -8,9 +8,11 @@ finalised (with the outcome saying so) rather than lost.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,33 +21,161 @@ from typing import Any
 
 
 class OutputDirError(Exception):
-    """The output directory cannot take a run (it holds something that is not a run)."""
+    """The output directory cannot take the output (it holds something coopsim did not make)."""
 
 
-def check_out_dir(final: Path, marker: str = "manifest.json") -> None:
-    """Refuse to replace a directory unless it is empty or holds an earlier output (a ``marker`` file).
+RUN = "run"
+"""The kind of a run directory; reports, comparison and sweep archives have kinds of their own."""
+MARKER = ".coopsim"
+"""The file coopsim writes into every directory it makes: its kind and the files it wrote there."""
+_STAGING = ".coopsim-staging"
+"""Inside a staging directory: who is writing it (host and pid), so a dead writer's leftovers can be cleared."""
+
+
+def read_marker(directory: Path) -> dict[str, Any] | None:
+    """What coopsim recorded about a directory it made, or None if it did not make it."""
+    try:
+        data = json.loads((directory / MARKER).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str) or not isinstance(data.get("files"), list):
+        return None
+    return data
+
+
+def _foreign(directory: Path, marker: dict[str, Any]) -> list[str]:
+    """Names in ``directory`` that coopsim did not write there (its sub-outputs are checked in turn)."""
+    ours = set(marker["files"]) | {MARKER}
+    found = []
+    for entry in sorted(directory.iterdir()):
+        if entry.name in ours and not entry.is_symlink():
+            continue
+        sub = read_marker(entry) if entry.is_dir() and not entry.is_symlink() else None
+        if sub is None or _foreign(entry, sub):
+            found.append(entry.name)
+    return found
+
+
+def check_out_dir(final: Path, kind: str, *, replace: bool = True, what: str = "") -> None:
+    """Refuse a directory unless it is new, empty, or an earlier output of ``kind`` holding only what coopsim wrote.
+
+    An earlier output is replaced only with ``replace``; anything else in it,
+    or a directory coopsim did not make, is never touched.
 
     Raises:
-        OutputDirError: ``final`` is a file, or a directory with other things in it.
+        OutputDirError: why ``final`` cannot take the output, in one line.
     """
-    if not final.exists():
+    what = what or f"a {kind} directory"
+    if not final.exists() and not final.is_symlink():
         return
-    if not final.is_dir():
-        raise OutputDirError(f"{final}: exists and is not a directory (expected a new or earlier run directory)")
-    if any(final.iterdir()) and not (final / marker).exists():
-        raise OutputDirError(f"{final}: is not empty and holds no earlier {marker} (expected a new directory, e.g. runs/my-run)")
+    if final.is_symlink() or not final.is_dir():
+        raise OutputDirError(f"{final}: exists and is not a directory (expected a new directory for {what})")
+    if not any(final.iterdir()):
+        return
+    marker = read_marker(final)
+    if marker is None:
+        raise OutputDirError(f"{final}: is not empty and was not made by coopsim; it is never replaced (expected a new directory)")
+    if marker["kind"] != kind:
+        raise OutputDirError(f"{final}: holds a coopsim {marker['kind']} output, not {what} (expected a new directory)")
+    foreign = _foreign(final, marker)
+    if foreign:
+        shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+        raise OutputDirError(f"{final}: holds files coopsim did not write ({shown}); it is never replaced (expected a new directory)")
+    if not replace:
+        raise OutputDirError(f"{final}: holds an earlier {kind} (expected a new directory, or --replace to write over it)")
+
+
+def fresh_dir(base: Path) -> Path:
+    """``base``, or ``base-2``, ``base-3``... whichever does not exist yet: a default output never replaces an earlier one."""
+    if not base.exists() and not base.is_symlink():
+        return base
+    n = 2
+    while True:
+        candidate = base.with_name(f"{base.name}-{n}")
+        if not candidate.exists() and not candidate.is_symlink():
+            return candidate
+        n += 1
+
+
+def run_dir_name(name: str, variant: str | None, seed: int, *, settings: Any = None, tag: str = "") -> str:
+    """The default name of a run directory: ``NAME[-VARIANT]-sSEED[-TAG][-HASH]``.
+
+    ``HASH`` is a short hash of whatever else shaped the run (``--set``
+    overrides, decisions, releases), so runs that differ get directories that
+    differ, and the name says which runs are alike.
+    """
+    label = f"{name}{'-' + variant if variant and variant != 'baseline' else ''}-s{seed}{'-' + tag if tag else ''}"
+    if settings:
+        digest = hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode("utf-8")).hexdigest()
+        label += f"-{digest[:8]}"
+    return label
 
 
 def staging_dir(final: Path) -> Path:
-    """A fresh directory next to ``final`` to write a run into."""
+    """A fresh directory next to ``final`` to write an output into; a dead run's leftovers there are cleared first."""
     final = final.resolve()
     final.parent.mkdir(parents=True, exist_ok=True)
+    clear_leftovers(final.parent)
     staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
-    # mkdtemp makes it private (0700); a run directory should get the usual permissions
+    (staging / _STAGING).write_text(json.dumps({"host": socket.gethostname(), "pid": os.getpid()}), encoding="utf-8")
+    # mkdtemp makes it private (0700); an output directory should get the usual permissions
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(staging, 0o777 & ~umask)
     return staging
+
+
+def clear_leftovers(parent: Path) -> list[Path]:
+    """Remove hidden staging directories (``.NAME.*.tmp``) that a killed coopsim left in ``parent``; returns them.
+
+    Only directories holding coopsim's staging note, written by a process on
+    this host that is no longer running, are removed; so are the ``.NAME.old-PID``
+    copies of a replaced output whose swap was cut short.
+    """
+    removed = []
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if not name.startswith(".") or entry.is_symlink() or not entry.is_dir():
+            continue
+        if name.endswith(".tmp"):
+            note = _note(entry / _STAGING)
+        elif ".old-" in name:
+            note = {"host": socket.gethostname(), "pid": name.rpartition(".old-")[2]} if read_marker(entry) else None
+        else:
+            continue
+        if note is None or note.get("host") != socket.gethostname() or _alive(note.get("pid")):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def _note(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _alive(pid: Any) -> bool:
+    try:
+        pid = int(pid)
+    except (TypeError, ValueError):
+        return True  # not ours to judge: keep it
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def write_text(path: Path, text: str) -> None:
@@ -58,14 +188,20 @@ def write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def json_text(data: Any) -> str:
+    """``data`` as the indented JSON every output file uses."""
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
 def write_json(path: Path, data: Any) -> None:
     """Write ``data`` as indented JSON, atomically."""
-    write_text(path, json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n")
+    write_text(path, json_text(data))
 
 
 def publish(staging: Path, final: Path) -> None:
-    """Move a complete staging directory to ``final``, replacing any earlier run there."""
+    """Move a complete staging directory to ``final``, replacing an earlier output there (already checked)."""
     final = final.resolve()
+    (staging / _STAGING).unlink(missing_ok=True)
     if final.exists():
         old = final.with_name(f".{final.name}.old-{os.getpid()}")
         os.replace(final, old)
@@ -75,18 +211,40 @@ def publish(staging: Path, final: Path) -> None:
         os.replace(staging, final)
 
 
+def _files(staging: Path) -> list[str]:
+    return sorted(p.name for p in staging.iterdir() if p.name not in (MARKER, _STAGING))
+
+
+def write_marker(directory: Path, kind: str, files: list[str] | None = None) -> None:
+    """Record that coopsim made ``directory`` (of ``kind``) and which files it wrote there."""
+    from .. import __version__
+
+    files = _files(directory) if files is None else files
+    write_text(directory / MARKER, json.dumps({"coopsim": __version__, "kind": kind, "files": files}) + "\n")
+
+
+def add_output(directory: Path, name: str, text: str) -> None:
+    """Write one more file into an output directory coopsim made, atomically, and record it as coopsim's."""
+    marker = read_marker(directory)
+    write_text(directory / name, text)
+    if marker is not None and name not in marker["files"]:
+        write_marker(directory, marker["kind"], sorted([*marker["files"], name]))
+
+
 @contextmanager
-def staged(final: Path, marker: str) -> Iterator[Path]:
+def staged(final: Path, kind: str, *, replace: bool = True) -> Iterator[Path]:
     """Write a directory atomically: yields a staging directory, published to ``final`` on success.
 
-    ``final`` may be new, empty, or an earlier output holding ``marker``; on an
-    error the staging directory is removed and ``final`` is left as it was.
+    ``final`` may be new, empty, or an earlier output of ``kind`` (replaced
+    only with ``replace``); on an error the staging directory is removed and
+    ``final`` is left as it was.
     """
-    check_out_dir(final, marker)
+    check_out_dir(final, kind, replace=replace)
     staging = staging_dir(final)
     try:
         yield staging
-        (staging / marker).touch()
+        write_marker(staging, kind)
+        check_out_dir(final, kind, replace=replace)  # nothing of the user's arrived there meanwhile
         publish(staging, final)
     finally:
         if staging.exists():  # only when publishing never happened

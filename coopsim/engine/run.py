@@ -29,7 +29,7 @@ from . import exercise
 from .deciders import Decider, DefaultDecider, ScriptedDecider
 from .loader import load_scenario, scenario_yaml
 from .metrics import Measurer, Metrics
-from .outputs import staged, write_json
+from .outputs import RUN, staged, write_json
 from .records import Record, RunStopped
 from .schema import Scenario
 from .sinks import JsonlSink, MemorySink
@@ -195,6 +195,7 @@ def run(
     record_limit: int | None = None,
     progress: Progress | None = None,
     drive: Drive | None = None,
+    replace: bool = False,
 ) -> RunResult:
     """Run ``scenario`` once.
 
@@ -208,6 +209,12 @@ def run(
         progress: called as ``progress(t, duration, records)`` as the run goes.
         drive: advances the :class:`Simulation` to its end (default: straight
             there; :mod:`coopsim.engine.session` replays a tabletop session).
+        replace: write over an earlier run in ``out`` (only ever a run
+            directory holding nothing but what coopsim wrote there).
+
+    Raises:
+        OutputDirError: ``out`` holds something that is not an earlier run,
+            or an earlier run and ``replace`` is not set.
 
     Returns:
         A :class:`RunResult`. A run stopped by its record limit or by Ctrl-C
@@ -227,7 +234,7 @@ def run(
         sinks.append(memory)
     failure: BaseException | None = None
     # The run directory is staged and published whole; the events log streams into the staging copy.
-    with staged(final, "manifest.json") if final is not None else nullcontext() as staging:
+    with staged(final, RUN, replace=replace) if final is not None else nullcontext() as staging:
         log = JsonlSink(staging / "events.jsonl") if staging is not None else None
         if log is not None:
             sinks.append(log)
@@ -247,7 +254,8 @@ def run(
             if log is not None:
                 log.close()
         metrics = measurer.finish(outcome.end_time)
-        manifest = _manifest(scenario, seed, decider, outcome, world.records_written, time.perf_counter() - began)
+        taken = metrics.detail.get("decisions", [])
+        manifest = _manifest(scenario, seed, decider, taken, outcome, world.records_written, time.perf_counter() - began)
         if staging is not None:
             write_json(staging / "metrics.json", metrics.as_dict())
             if scenario._document is not None:
@@ -259,7 +267,9 @@ def run(
     return RunResult(manifest, metrics, final, tuple(memory) if memory is not None else None)
 
 
-def _manifest(scenario: Scenario, seed: int, decider: Decider, outcome: Outcome, records: int, wall: float) -> dict[str, Any]:
+def _manifest(
+    scenario: Scenario, seed: int, decider: Decider, taken: list[dict[str, Any]], outcome: Outcome, records: int, wall: float
+) -> dict[str, Any]:
     resolved = scenario.model_dump_json(by_alias=True, exclude={"variants"}).encode("utf-8")  # what ran, as in scenario.yaml
     return {
         "coopsim_version": __version__,
@@ -275,6 +285,7 @@ def _manifest(scenario: Scenario, seed: int, decider: Decider, outcome: Outcome,
         "overrides": list(scenario.overrides),
         "seed": seed,
         "decider": type(decider).__name__,
+        "decisions": [{"point": d["decision"], "option": d["option"], "by": d["by"], "t": d["t"]} for d in taken],
         "records": records,
         "wall_time_s": round(wall, 3),
         "outcome": {"status": outcome.status, "reason": outcome.reason, "end_time": outcome.end_time},

@@ -48,7 +48,7 @@ from .document import Document, Problem, ScenarioError, read_yaml_file
 from .durations import Duration, duration_text
 from .experiment import counterfactuals
 from .loader import validation_problems
-from .outputs import write_json, write_text
+from .outputs import add_output, json_text, write_text
 from .run import RunResult, Simulation, releasing, run
 from .schema import Id, Scenario
 
@@ -268,6 +268,7 @@ def play(
     replications: int = 20,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    replace: bool = False,
 ) -> RunResult:
     """Run ``scenario`` through the session; keep the session and the counterfactuals beside the run.
 
@@ -277,7 +278,7 @@ def play(
     """
     session.check(scenario)
     places = session.release_places
-    result = run(scenario, seed=session.seed_for(scenario), decider=session.decider, out=out, drive=releasing(places))
+    result = run(scenario, seed=session.seed_for(scenario), decider=session.decider, out=out, drive=releasing(places), replace=replace)
     taken = {d["decision"]: d["option"] for d in result.metrics.detail["decisions"]}
     analysis: list[dict[str, Any]] = []
     if replications > 0 and taken:
@@ -310,13 +311,16 @@ def play(
                             "p_improvement": p.p_improvement if p else None,
                         }
                     )
-    write_json(
-        Path(out) / "session.json",
-        {
-            "decisions": {k: {"option": c.option, "by": c.by, "rationale": c.rationale} for k, c in session.decisions.items()},
-            "observations": [o.model_dump() for o in session.observations],
-            "releases": [r.model_dump() for r in session.releases],
-            "counterfactuals": analysis,
-        },
+    add_output(
+        Path(out),
+        "session.json",
+        json_text(
+            {
+                "decisions": {k: {"option": c.option, "by": c.by, "rationale": c.rationale} for k, c in session.decisions.items()},
+                "observations": [o.model_dump() for o in session.observations],
+                "releases": [r.model_dump() for r in session.releases],
+                "counterfactuals": analysis,
+            }
+        ),
     )
     return result

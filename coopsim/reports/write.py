@@ -20,8 +20,8 @@ from .markdown import render_markdown
 from .rundir import read_run
 
 FORMATS = ("html", "md", "json")
-MARKER = ".coopsim-report"
-"""The file that marks a directory as a coopsim report, which a new report may replace."""
+REPORT = "report"
+"""The kind of output a report directory is: a new report replaces an earlier one, never anything else."""
 
 
 def _write_charts(staging: Path, charts) -> None:
@@ -46,7 +46,7 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, formats: tu
     doc = build_aar(run)
     charts = draw_all(run) if {"html", "md"} & set(formats) else []
     doc["charts"] = [{"file": f"charts/{c.name}.png", "title": c.title, "caption": c.caption} for c in charts]
-    with staged(final, MARKER) as staging:
+    with staged(final, REPORT) as staging:
         if "json" in formats:
             (staging / "report.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if "md" in formats:
@@ -72,7 +72,7 @@ def write_comparison_report(scenario, result, out: str | Path, formats: tuple[st
     final = Path(out)
     doc = build_comparison(scenario, result)
     charts = draw_comparison(scenario, result, doc) if {"html", "md"} & set(formats) else []
-    with staged(final, MARKER) as staging:
+    with staged(final, REPORT) as staging:
         if "json" in formats:
             (staging / "comparison.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if "md" in formats:
