@@ -244,10 +244,11 @@ def compare(
     """
     from pathlib import Path
 
-    from coopsim.engine import ScenarioError, load_scenario
-    from coopsim.engine.archive import Archive
+    from coopsim.engine import OutputDirError, ScenarioError, load_scenario
+    from coopsim.engine.archive import ARCHIVE_FILES, Archive, ArchiveError
     from coopsim.engine.experiment import DaskMissing, dask_executor
     from coopsim.engine.experiment import compare as run_compare
+    from coopsim.engine.outputs import claim_dir
     from coopsim.reports.comparison import comparison_table
 
     executor, close = None, None
@@ -256,6 +257,7 @@ def compare(
             executor, close = dask_executor(dask_address)
         scenario = load_scenario(file, overrides=overrides)
         out_dir = Path(out or Path("runs") / f"{Path(file).stem}-compare")
+        claim_dir(out_dir, "comparison", ARCHIVE_FILES)
         archive = Archive(out_dir / "results.sqlite")
         names = [v.strip() for v in variants.split(",")] if variants else None
         total = (len(names or scenario.variants) + 1) * replications
@@ -278,7 +280,7 @@ def compare(
             )
     except ScenarioError as exc:
         raise _problems(exc) from None
-    except DaskMissing as exc:
+    except (DaskMissing, OutputDirError, ArchiveError) as exc:
         raise ProblemsError([str(exc)]) from None
     finally:
         if close is not None:
@@ -289,7 +291,6 @@ def compare(
     for o in result.errors:
         click.echo(f"replication {o.job.replication} of {o.job.variant} (seed {o.job.seed}) failed: {o.error}", err=True)
     click.echo(f"Results in {archive.path}")
-    from coopsim.engine import OutputDirError
     from coopsim.reports.write import write_comparison_report
 
     try:
@@ -327,10 +328,10 @@ def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | 
     from pathlib import Path
 
     from coopsim.engine import OutputDirError, ScenarioError, load_scenario
-    from coopsim.engine.archive import Archive
+    from coopsim.engine.archive import ARCHIVE_FILES, Archive, ArchiveError
     from coopsim.engine.document import parse_yaml
     from coopsim.engine.experiment import sweep as run_sweep
-    from coopsim.engine.outputs import staged
+    from coopsim.engine.outputs import claim_dir, staged
     from coopsim.reports.sweep import effects_table, main_effects, tornado
     from coopsim.reports.write import REPORT
 
@@ -346,10 +347,13 @@ def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | 
             for value in values:
                 load_scenario(file, overrides=[f"{path}={value}"])
         out_dir = Path(out or Path("runs") / f"{Path(file).stem}-sweep")
+        claim_dir(out_dir, "sweep", ARCHIVE_FILES)
         archive = Archive(out_dir / "results.sqlite")
         result = run_sweep(scenario, grid, replications, workers=workers, archive=archive)
     except ScenarioError as exc:
         raise _problems(exc) from None
+    except (OutputDirError, ArchiveError) as exc:
+        raise ProblemsError([str(exc)]) from None
     effects = main_effects(scenario, result, grid)
     click.echo(
         f"{scenario.scenario.name}: {len(result.variants)} combinations x {replications} replications"

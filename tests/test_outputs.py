@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 
 import pytest
 from conftest import MINI
@@ -116,7 +117,8 @@ def test_a_directory_that_is_not_a_run_is_never_replaced(vary, tmp_path):
         for replace in (False, True):
             with pytest.raises(OutputDirError) as info:
                 run(vary(lambda d: None), out=directory, replace=replace)
-            assert str(info.value) == f"{directory}: is not empty and was not made by coopsim; it is never replaced (expected a new directory)"
+            never = "is not empty and was not made by coopsim; it is never replaced (expected a new directory)"
+            assert str(info.value) == f"{directory}: {never}"
     assert [p.name for p in precious.iterdir()] == ["chapter1.txt"]
     assert (webapp / "manifest.json").read_text() == '{"name": "my web app"}'
     assert sorted(p.name for p in tmp_path.iterdir()) == ["thesis", "webapp"]
@@ -127,7 +129,7 @@ def test_a_killed_runs_staging_directory_is_cleared_by_the_next_run(vary, tmp_pa
 
     dead = staging_dir(tmp_path / "run")
     (dead / "events.jsonl").write_text("half a run")
-    (dead / ".coopsim-staging").write_text('{"host": "%s", "pid": 999999999}' % __import__("socket").gethostname())
+    (dead / ".coopsim-staging").write_text(json.dumps({"host": socket.gethostname(), "pid": 999999999}))  # a writer long gone
     elsewhere = tmp_path / ".thesis.backup.tmp"  # someone else's hidden directory
     elsewhere.mkdir()
     run(vary(lambda d: None), out=tmp_path / "other")

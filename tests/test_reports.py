@@ -126,6 +126,12 @@ def test_missing_or_damaged_run_files_are_named(vary, tmp_path):
     log = tmp_path / "run" / "events.jsonl"
     lines = log.read_text().splitlines(keepends=True)
     log.write_text("".join(lines[:-1]))
+    with pytest.raises(RunDirError, match=r"events.jsonl: has changed since the run wrote it \(its sha256 is not the one manifest.json"):
+        read_run(tmp_path / "run")
+    # a run written before the manifest kept checksums is still checked line by line
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    del manifest["sha256"]
+    (tmp_path / "run" / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(RunDirError, match=r"events.jsonl: holds 44 records but the manifest says 45 \(truncated\?\)"):
         read_run(tmp_path / "run")
     log.write_text("".join(lines[:-1]) + lines[-1][:20])
@@ -133,6 +139,9 @@ def test_missing_or_damaged_run_files_are_named(vary, tmp_path):
         read_run(tmp_path / "run")
     (tmp_path / "run" / "metrics.json").write_text("{")
     with pytest.raises(RunDirError, match=r"metrics.json: not readable JSON"):
+        read_run(tmp_path / "run")
+    (tmp_path / "run" / "metrics.json").write_text('{"values": [], "objectives": []}')
+    with pytest.raises(RunDirError, match=r"metrics.json: values: input should be a valid dictionary \(expected the file as coopsim"):
         read_run(tmp_path / "run")
     (tmp_path / "run" / "manifest.json").unlink()
     with pytest.raises(RunDirError, match=r"manifest.json: missing"):

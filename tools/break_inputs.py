@@ -335,18 +335,14 @@ def define_scenario_cases() -> None:
     # --- scalars YAML cannot construct
     for label, line, key, value in [
         ("start-2009-13-45", START, "start", "2009-13-45"),
-        ("start-2005-02-30T25-61", START, "start", "2005-02-30T25:61:00Z"),
         ("start-2005-02-30", START, "start", "2005-02-30"),
         ("start-tag-timestamp-soon", START, "start", "!!timestamp soon"),
         ("start-year-0", START, "start", "0000-01-01T00:00:00Z"),
         ("start-tz-overflow", START, "start", "9999-12-31T23:59:59-23:59"),
         ("seed-tag-int-x", SEED.rstrip("\n"), "seed", "!!int x"),
-        ("seed-tag-float-abc", SEED.rstrip("\n"), "seed", "!!float abc"),
         ("seed-tag-bool-maybe", SEED.rstrip("\n"), "seed", "!!bool maybe"),
         ("seed-int-5000-digits", SEED.rstrip("\n"), "seed", DIGITS_5000),
-        ("seed-0x_", SEED.rstrip("\n"), "seed", "0x_"),
         ("seed-0b_", SEED.rstrip("\n"), "seed", "0b_"),
-        ("seed-dot-underscore", SEED.rstrip("\n"), "seed", "._"),
         ("seed-tag-binary", SEED.rstrip("\n"), "seed", "!!binary aGVsbG8="),
         ("seed-tag-python-object", SEED.rstrip("\n"), "seed", "!!python/object:os.system x"),
         ("seed-tag-python-apply", SEED.rstrip("\n"), "seed", '!!python/object/apply:os.system ["true"]'),
@@ -559,13 +555,19 @@ def define_type_cases() -> None:
                 data[section] = wvalue
                 return _yaml().safe_dump(data, sort_keys=False)
             scen(f"types/section-{section}={wname}", make)
-    for k, (path, key) in enumerate(_entity_fields(base)):
-        wname, wvalue = WRONGS[k % 4]  # list, dict, null, bool in turn
+    # every field of the first entity of a section, each given list, dict, null and bool in turn (one file a section)
+    by_section: dict[tuple[Any, ...], list[str]] = {}
+    for path, key in _entity_fields(base):
+        by_section.setdefault(path, []).append(key)
+    for path, keys in by_section.items():
 
-        def make(ctx, path=path, key=key, wvalue=wvalue):
-            return _yaml().safe_dump(_set_in(_mini_with_liaison(ctx), path, key, wvalue), sort_keys=False)
+        def make(ctx, path=path, keys=keys):
+            data = _mini_with_liaison(ctx)
+            for k, key in enumerate(keys):
+                data = _set_in(data, path, key, WRONGS[k % 4][1])
+            return _yaml().safe_dump(data, sort_keys=False)
 
-        scen(f"types/field-{'.'.join(map(str, path))}.{key}={wname}", make)
+        scen(f"types/fields-of-{'.'.join(map(str, path))}=list,dict,null,bool", make)
     # nested shapes that flat replacement does not reach
     for label, old, new in [
         ("processing-dist-low-list", "staff: 2, processing: 1h}", "staff: 2, processing: {dist: triangular, low: [1], mode: 2h, high: 3h}}"),
@@ -652,8 +654,6 @@ def define_set_cases() -> None:
         ("seed-dot-underscore", "scenario.seed=._"),
         ("name-tag-binary", "scenario.name=!!binary aGVsbG8="),
         ("name-tag-python-apply", 'scenario.name=!!python/object/apply:os.system ["true"]'),
-        ("name-tag-set", "scenario.name=!!set {a, b}"),
-        ("name-tag-omap", "scenario.name=!!omap [a: 1]"),
         ("name-tag-map-on-scalar", "scenario.name=!!map x"),
         ("merge-key", "actors.nac={<<: {staff: 2}}"),
         ("duplicate-key", "actors.nac={staff: 2, staff: 3}"),
@@ -675,11 +675,7 @@ def define_set_cases() -> None:
         ("just-equals", "="),
         ("empty-path", "=1"),
         ("double-dot", "a..b=1"),
-        ("dot", ".=1"),
-        ("three-dots", "...=1"),
         ("double-dot-in-actor", "actors..staff=2"),
-        ("trailing-dot", "actors.=1"),
-        ("space-path", " =1"),
         ("no-equals", "actors.nac.staff"),
         ("actors-null", "actors=null"),
         ("remove-actor", "actors.un_ocha=null"),
@@ -707,7 +703,14 @@ def define_set_cases() -> None:
 # ---- decisions and session files ----------------------------------------------------------------
 
 
-def sess(name: str, make: Callable[[Ctx], Any], expect: str = "refuse", cmds: tuple[str, ...] = ("run", "play")) -> None:
+RUN_TOO = ("control", "bomb-seq-block", "bomb-map-as-decisions", "deep-flow-seq-20000", "huge-52mb", "invalid-utf8", "utf16", "nul-byte",
+           "directory", "nonexistent", "dev-zero", "fifo", "scalar-tag-python-object", "scalar-seed-5000-digits", "toplevel-list")
+
+
+def sess(name: str, make: Callable[[Ctx], Any], expect: str = "refuse", cmds: tuple[str, ...] | None = None) -> None:
+    """A decisions/session file, read by `play --script` and (for RUN_TOO and a few keys) `run --decisions`."""
+    if cmds is None:
+        cmds = ("run", "play") if name.startswith(RUN_TOO) else ("play",)
     for cmd in cmds:
         full = f"session.{cmd}/{name}"
 
@@ -941,7 +944,6 @@ def define_msel_cases() -> None:
     msel_case("csv-header-only", lambda ctx: csv_text([]), expect="any")
     msel_case("csv-utf16", lambda ctx: csv_text(ROWS).encode("utf-16"))
     msel_case("csv-latin1", lambda ctx: csv_text(rows_with("description", "Caf\u00e9 \u00e0 Gen\u00e8ve")).encode("latin-1"))
-    msel_case("csv-cp1252-smart-quotes", lambda ctx: csv_text(rows_with("description", "\u201cquoted\u201d")).encode("cp1252"))
     msel_case("csv-utf8-bom", lambda ctx: b"\xef\xbb\xbf" + csv_text(ROWS).encode(), expect="ok")
     msel_case("csv-invalid-utf8-late", lambda ctx: csv_text(ROWS * 1 + [[str(i)] + ROWS[0][1:] for i in range(3, 2000)]).encode() + b"2001,1h,,,,un_ocha,\xff\xfe,,,\n")
     msel_case("csv-formula-cells", lambda ctx: csv_text([["1", "1h", "information", "message", "SIMCELL", "un_ocha", "=HYPERLINK(\"http://x\",\"y\")",
@@ -952,20 +954,16 @@ def define_msel_cases() -> None:
     msel_case("csv-trigger-bomb-map", lambda ctx: csv_text(rows_with("scenario_time", flow_bomb_map())))
     msel_case("csv-trigger-bomb-wide", lambda ctx: csv_text(rows_with("scenario_time", "{at: [&w [" + ",".join(["x"] * 10000) + "], [" + ",".join(["*w"] * 1000) + "]]}")))
     msel_case("csv-trigger-deep-20000", lambda ctx: csv_text(rows_with("scenario_time", "{a: " + "[" * 20000 + "]" * 20000 + "}")))
-    msel_case("csv-trigger-deep-20000-unclosed", lambda ctx: csv_text(rows_with("scenario_time", "{a: " + "[" * 20000)))
     msel_case("csv-trigger-deep-map-20000", lambda ctx: csv_text(rows_with("scenario_time", "{a: " * 20000 + "}" * 20000)))
     msel_case("csv-trigger-unclosed", lambda ctx: csv_text(rows_with("scenario_time", "{at: 3h")))
     msel_case("csv-trigger-python-tag", lambda ctx: csv_text(rows_with("scenario_time", '{at: !!python/object/apply:os.system ["true"]}')))
     msel_case("csv-trigger-tag-timestamp-soon", lambda ctx: csv_text(rows_with("scenario_time", "{at: !!timestamp soon}")))
     msel_case("csv-trigger-tag-bool-maybe", lambda ctx: csv_text(rows_with("scenario_time", "{at: !!bool maybe}")))
-    msel_case("csv-trigger-tag-int-x", lambda ctx: csv_text(rows_with("scenario_time", "{inject: !!int x}")))
     msel_case("csv-trigger-2009-13-45", lambda ctx: csv_text(rows_with("scenario_time", "{at: 2009-13-45}")))
     msel_case("csv-trigger-5000-digits", lambda ctx: csv_text(rows_with("scenario_time", "{inject: " + DIGITS_5000 + "}")))
-    msel_case("csv-trigger-0x_", lambda ctx: csv_text(rows_with("scenario_time", "{inject: 0x_}")))
     msel_case("csv-trigger-merge-key", lambda ctx: csv_text(rows_with("scenario_time", "{<<: {at: 3h}}")))
     msel_case("csv-trigger-duplicate-key", lambda ctx: csv_text(rows_with("scenario_time", "{at: 3h, at: 4h}")))
     msel_case("csv-trigger-complex-key", lambda ctx: csv_text(rows_with("scenario_time", "{? [a]: 1}")))
-    msel_case("csv-trigger-two-documents", lambda ctx: csv_text(rows_with("scenario_time", "{at: 3h}\n---\n{at: 4h}")))
     msel_case("csv-trigger-cycle", lambda ctx: csv_text([[*ROWS[0][:1], "{inject: 2}", *ROWS[0][2:]], [*ROWS[1][:1], "{inject: 1}", *ROWS[1][2:]]]))
     msel_case("csv-trigger-missing-request", lambda ctx: csv_text(rows_with("scenario_time", "{request: nothing, state: approved}")))
     msel_case("csv-trigger-list", lambda ctx: csv_text(rows_with("scenario_time", "[1, 2]")))
@@ -974,7 +972,6 @@ def define_msel_cases() -> None:
     msel_case("csv-seq-superscript", lambda ctx: csv_text(rows_with("seq", "\u00b2")))
     msel_case("csv-seq-5000-digits", lambda ctx: csv_text(rows_with("seq", DIGITS_5000)))
     msel_case("csv-seq-0", lambda ctx: csv_text(rows_with("seq", "0")))
-    msel_case("csv-seq-negative", lambda ctx: csv_text(rows_with("seq", "-1")))
     msel_case("csv-duplicate-seq", lambda ctx: csv_text([ROWS[0], ROWS[0]]))
     msel_case("csv-unknown-actor", lambda ctx: csv_text(rows_with("to", "nobody")))
     msel_case("csv-100k-recipients", lambda ctx: csv_text(rows_with("to", ";".join(f"a{i}" for i in range(100_000)))))
@@ -1136,17 +1133,13 @@ def define_report_cases() -> None:
     report_case("events-truncated-midline", truncate_midline)
     report_case("events-empty", lambda d, ctx: _write(d, "events.jsonl", ""))
     report_case("events-deep-json-100000", lambda d, ctx: _set_line(d, 3, "[" * 100_000 + "]" * 100_000))
-    report_case("events-deep-json-unclosed", lambda d, ctx: _set_line(d, 3, "[" * 100_000))
     report_case("events-deep-json-in-field", lambda d, ctx: _set_line(d, 3, _lines(d)[3].rstrip("}\n") + ', "deep": ' + "[" * 50_000 + "]" * 50_000 + "}"))
     report_case("events-t-string", lambda d, ctx: _edit_record(d, 3, t="soon"))
-    report_case("events-t-null", lambda d, ctx: _edit_record(d, 3, t=None))
     report_case("events-t-nan", lambda d, ctx: _set_line(d, 3, re.sub(r'"t":[^,]+', '"t":NaN', _lines(d)[3], count=1)), expect="any")
     report_case("events-t-1e308", lambda d, ctx: _edit_record(d, 3, t=1e308), expect="any")
-    report_case("events-t-negative", lambda d, ctx: _edit_record(d, 3, t=-5.0), expect="any")
     report_case("events-seq-list", lambda d, ctx: _edit_record(d, 3, seq=[1, 2]))
     report_case("events-actor-dict", lambda d, ctx: _edit_record(d, 3, actor={"a": 1}))
     report_case("events-to-int", lambda d, ctx: _edit_record(d, 0, to=5))
-    report_case("events-inject-string", lambda d, ctx: _edit_record(d, 0, inject="one"))
     report_case("events-request-state-wrong-types", lambda d, ctx: _edit_record(d, _kind_index(d, "request_state"), **{
         k: [1] for k in json.loads(_lines(d)[_kind_index(d, "request_state")]) if k not in ("kind", "t", "seq")}))
     report_case("events-delivery-quantity-string", lambda d, ctx: _edit_record(d, _kind_index(d, "delivery"), **{
@@ -1154,13 +1147,9 @@ def define_report_cases() -> None:
     report_case("events-trip-fields-null", lambda d, ctx: _edit_record(d, _kind_index(d, "trip_started"), **{
         k: None for k in json.loads(_lines(d)[_kind_index(d, "trip_started")]) if k not in ("kind",)}))
     report_case("events-unknown-kind", lambda d, ctx: _edit_record(d, 3, kind="alien_landing"))
-    report_case("events-missing-kind", lambda d, ctx: _edit_record(d, 3, kind=_DROP))
     report_case("events-missing-field", lambda d, ctx: _edit_record(d, 3, actor=_DROP))
-    report_case("events-extra-field", lambda d, ctx: _edit_record(d, 3, extra=1))
     report_case("events-line-is-list", lambda d, ctx: _set_line(d, 3, "[1, 2]"))
-    report_case("events-line-is-number", lambda d, ctx: _set_line(d, 3, "5"))
     report_case("events-line-is-null", lambda d, ctx: _set_line(d, 3, "null"))
-    report_case("events-line-is-string", lambda d, ctx: _set_line(d, 3, '"record"'))
     report_case("events-blank-line", lambda d, ctx: _set_line(d, 3, ""))
     report_case("events-invalid-utf8", lambda d, ctx: (d / "events.jsonl").write_bytes((d / "events.jsonl").read_bytes().replace(b"un_ocha", b"un_\xff\xfe", 1)))
     report_case("events-nul-bytes", lambda d, ctx: (d / "events.jsonl").write_bytes((d / "events.jsonl").read_bytes().replace(b"\n", b"\n\x00", 1)))
@@ -1177,11 +1166,8 @@ def define_report_cases() -> None:
     report_case("manifest-records-float", lambda d, ctx: _edit_json(d, "manifest.json", lambda m: {**m, "records": float(m["records"])}), expect="any")
     report_case("manifest-missing-outcome", lambda d, ctx: _edit_json(d, "manifest.json", _mut(outcome=_DROP)))
     report_case("manifest-outcome-list", lambda d, ctx: _edit_json(d, "manifest.json", _mut(outcome=[])))
-    report_case("manifest-outcome-string", lambda d, ctx: _edit_json(d, "manifest.json", _mut(outcome="completed")))
     report_case("manifest-end-time-string", lambda d, ctx: _edit_json(d, "manifest.json", _mut(outcome__end_time="late")))
-    report_case("manifest-end-time-null", lambda d, ctx: _edit_json(d, "manifest.json", _mut(outcome__end_time=None)))
     report_case("manifest-end-time-1e308", lambda d, ctx: _edit_json(d, "manifest.json", _mut(outcome__end_time=1e308)), expect="any")
-    report_case("manifest-end-time-negative", lambda d, ctx: _edit_json(d, "manifest.json", _mut(outcome__end_time=-10.0)), expect="any")
     report_case("manifest-missing-scenario", lambda d, ctx: _edit_json(d, "manifest.json", _mut(scenario=_DROP)))
     report_case("manifest-scenario-string", lambda d, ctx: _edit_json(d, "manifest.json", _mut(scenario="Mini")))
     report_case("manifest-missing-seed-variant", lambda d, ctx: _edit_json(d, "manifest.json", _mut(seed=_DROP, variant=_DROP, overrides=_DROP)))
@@ -1189,12 +1175,9 @@ def define_report_cases() -> None:
     report_case("manifest-only-records", lambda d, ctx: _edit_json(d, "manifest.json", lambda m: {"records": m["records"]}))
     report_case("manifest-empty-object", lambda d, ctx: _write(d, "manifest.json", "{}"))
     report_case("manifest-deep-json", lambda d, ctx: _write(d, "manifest.json", "[" * 100_000 + "]" * 100_000))
-    report_case("manifest-deep-json-in-object", lambda d, ctx: _write(d, "manifest.json", '{"x": ' + "[" * 100_000 + "]" * 100_000 + "}"))
     report_case("manifest-not-json", lambda d, ctx: _write(d, "manifest.json", "records: 45\n"))
-    report_case("manifest-invalid-utf8", lambda d, ctx: _write(d, "manifest.json", b'{"x": "\xff"}'))
     report_case("manifest-nan", lambda d, ctx: _write(d, "manifest.json", (d / "manifest.json").read_text().replace('"end_time": 240.0', '"end_time": NaN')), expect="any")
     # metrics.json
-    report_case("metrics-list", lambda d, ctx: _write(d, "metrics.json", "[]"))
     report_case("metrics-empty-object", lambda d, ctx: _write(d, "metrics.json", "{}"))
     report_case("metrics-values-list", lambda d, ctx: _edit_json(d, "metrics.json", _mut(values=[])))
     report_case("metrics-values-strings", lambda d, ctx: _edit_json(d, "metrics.json", lambda x: {**x, "values": {k: str(v) for k, v in x["values"].items()}}))
@@ -1210,18 +1193,15 @@ def define_report_cases() -> None:
     report_case("metrics-deep-json", lambda d, ctx: _write(d, "metrics.json", "[" * 100_000 + "]" * 100_000))
     # scenario.yaml
     report_case("scenario-bomb", lambda d, ctx: _write(d, "scenario.yaml", sub((d / "scenario.yaml").read_text(), "description:", "description: " + flow_bomb_seq() + "\n  x:")))
-    report_case("scenario-bomb-block", lambda d, ctx: _write(d, "scenario.yaml", block_bomb_seq()))
     report_case("scenario-deep-20000", lambda d, ctx: _write(d, "scenario.yaml", "scenario: " + "[" * 20000 + "]" * 20000 + "\n"))
     report_case("scenario-52mb", lambda d, ctx: _write(d, "scenario.yaml", big_chunks((d / "scenario.yaml").read_text(), b"# " + b"x" * 97 + b"\n", BIG)))
     report_case("scenario-invalid-utf8", lambda d, ctx: _write(d, "scenario.yaml", (d / "scenario.yaml").read_bytes() + b"x: \xff\n"))
     report_case("scenario-nul", lambda d, ctx: _write(d, "scenario.yaml", (d / "scenario.yaml").read_bytes() + b"x: a\x00b\n"))
     report_case("scenario-empty", lambda d, ctx: _write(d, "scenario.yaml", ""))
-    report_case("scenario-python-tag", lambda d, ctx: _write(d, "scenario.yaml", "x: !!python/object/apply:os.system [\"true\"]\n"))
     report_case("scenario-other-bundled", lambda d, ctx: _write(d, "scenario.yaml", (BUNDLED / "somalia-wfp-escort-2008.yaml").read_text()), expect="any")
     report_case("scenario-missing-objective", lambda d, ctx: _write(d, "scenario.yaml", re.sub(r"objectives:.*?(?=\n[a-z])", "objectives: []", (d / "scenario.yaml").read_text(), flags=re.S)), expect="any")
     # session.json (a played run)
     report_case("session-garbage", lambda d, ctx: _write(d, "session.json", "\x00\x01garbage{"), base="playdir")
-    report_case("session-list", lambda d, ctx: _write(d, "session.json", "[]"), base="playdir")
     report_case("session-empty-object", lambda d, ctx: _write(d, "session.json", "{}"), base="playdir")
     report_case("session-decisions-list", lambda d, ctx: _edit_json(d, "session.json", _mut(decisions=[1, 2])), base="playdir")
     report_case("session-decision-fields-wrong", lambda d, ctx: _edit_json(d, "session.json", _mut(decisions={"dp_priority": {"option": [], "by": 5, "rationale": {}}})), base="playdir")
@@ -1230,7 +1210,6 @@ def define_report_cases() -> None:
     report_case("session-counterfactuals-garbage", lambda d, ctx: _edit_json(d, "session.json", _mut(counterfactuals=["x", 1, None])), base="playdir")
     report_case("session-releases-wrong", lambda d, ctx: _edit_json(d, "session.json", _mut(releases=[{"inject": "x", "t": None}])), base="playdir")
     report_case("session-deep-json", lambda d, ctx: _write(d, "session.json", "[" * 100_000 + "]" * 100_000), base="playdir")
-    report_case("session-invalid-utf8", lambda d, ctx: _write(d, "session.json", b'{"decisions": "\xff"}'), base="playdir")
     # the directory itself
     report_case("rundir-is-file", lambda d, ctx: d / "manifest.json")
     report_case("rundir-nonexistent", lambda d, ctx: d / "nothing")
@@ -1381,19 +1360,14 @@ def define_cli_cases() -> None:
     sweep("param-double-dot", "a..b=1,2")
     sweep("param-empty-path", "=1,2")
     sweep("param-no-values", "actors.nac.staff=")
-    sweep("param-empty-value", "actors.nac.staff=1,,2")
     sweep("param-python-tag", "actors.nac.staff=!!python/object/apply:os.system [true]")
     sweep("param-2009-13-45", "scenario.start=2009-13-45")
     sweep("param-tag-timestamp-soon", "scenario.start=!!timestamp soon")
-    sweep("param-tag-bool-maybe", "actors.nac.military=!!bool maybe")
     sweep("param-5000-digits", "scenario.seed=" + DIGITS_5000)
     sweep("param-unclosed-bracket", "actors.nac.staff=[")
     sweep("param-deep-20000", "actors.nac.staff=" + "[" * 20000 + "]" * 20000)
-    sweep("param-deep-map-20000", "actors.nac=" + "{a: " * 20000 + "}" * 20000)
     sweep("param-bomb", "scenario.description=" + block_bomb_seq_no_commas())
     sweep("param-unknown-path", "nowhere.x=1,2")
-    sweep("param-dict-value", "actors.nac={staff: 2},{staff: 3}")
-    sweep("param-same-path-twice", "actors.nac.staff=1,2", "actors.nac.staff=3,4", expect="any")
     sweep("n-0", "actors.nac.staff=1,2", n="0")
     sweep("n-negative", "actors.nac.staff=1,2", n="-1")
 

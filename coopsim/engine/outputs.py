@@ -85,6 +85,31 @@ def check_out_dir(final: Path, kind: str, *, replace: bool = True, what: str = "
         raise OutputDirError(f"{final}: holds an earlier {kind} (expected a new directory, or --replace to write over it)")
 
 
+def claim_dir(directory: Path, kind: str, files: list[str]) -> None:
+    """Make ``directory`` an output of ``kind`` that grows in place (a results archive), or check that it is one.
+
+    A new or empty directory is marked as coopsim's; one that is already an
+    output of ``kind`` is reused, which is how an interrupted experiment
+    resumes. Anything else is refused.
+
+    Raises:
+        OutputDirError: ``directory`` is a file, or holds something that is not an output of ``kind``.
+    """
+    if directory.is_symlink() or (directory.exists() and not directory.is_dir()):
+        raise OutputDirError(f"{directory}: exists and is not a directory (expected a new directory for a {kind} archive)")
+    if directory.exists() and any(directory.iterdir()):
+        marker = read_marker(directory)
+        if marker is None:
+            raise OutputDirError(
+                f"{directory}: is not empty and was not made by coopsim; it is never written into (expected a new directory)"
+            )
+        if marker["kind"] != kind:
+            raise OutputDirError(f"{directory}: holds a coopsim {marker['kind']} output, not a {kind} archive (expected a new directory)")
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    write_marker(directory, kind, files)
+
+
 def fresh_dir(base: Path) -> Path:
     """``base``, or ``base-2``, ``base-3``... whichever does not exist yet: a default output never replaces an earlier one."""
     if not base.exists() and not base.is_symlink():
@@ -186,6 +211,44 @@ def write_text(path: Path, text: str) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, read in chunks (an event log can be large)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class DamagedFile(Exception):
+    """A file coopsim wrote cannot be read back as it was written; the message names it."""
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object coopsim wrote (a manifest, metrics, a session), read within the input limit.
+
+    Raises:
+        DamagedFile: missing, over the input limit, not JSON, nested absurdly deep, or not an object.
+    """
+    from .document import ScenarioError, read_input
+
+    try:
+        raw = read_input(path, "a JSON file coopsim wrote")
+    except ScenarioError as exc:
+        raise DamagedFile(str(exc.problems[0])) from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise DamagedFile(f"{path}: not UTF-8 text (expected the JSON coopsim wrote)") from None
+    except ValueError as exc:
+        raise DamagedFile(f"{path}: not readable JSON ({exc}) (expected the JSON coopsim wrote)") from None
+    except RecursionError:
+        raise DamagedFile(f"{path}: JSON nested too deeply to read (expected the JSON coopsim wrote)") from None
+    if not isinstance(data, dict):
+        raise DamagedFile(f"{path}: not a JSON object (expected the JSON coopsim wrote)")
+    return data
 
 
 def json_text(data: Any) -> str:

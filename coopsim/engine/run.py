@@ -29,11 +29,14 @@ from . import exercise
 from .deciders import Decider, DefaultDecider, ScriptedDecider
 from .loader import load_scenario, scenario_yaml
 from .metrics import Measurer, Metrics
-from .outputs import RUN, staged, write_json
+from .outputs import RUN, file_sha256, staged, write_json
 from .records import Record, RunStopped
 from .schema import Scenario
 from .sinks import JsonlSink, MemorySink
 from .world import RecordLimitReached, World, build
+
+CHECKED = ("events.jsonl", "metrics.json", "scenario.yaml")
+"""The run's files whose sha256 the manifest records."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +264,8 @@ def run(
             if scenario._document is not None:
                 # the scenario as run (variant and overrides applied), so reports need nothing else
                 (staging / "scenario.yaml").write_text(scenario_yaml(scenario), encoding="utf-8")
+            # what the run wrote, so a reader can tell a damaged or edited file from the run's own
+            manifest["sha256"] = {name: file_sha256(staging / name) for name in CHECKED if (staging / name).exists()}
             write_json(staging / "manifest.json", manifest)
     if failure is not None:
         raise failure

@@ -40,6 +40,10 @@ class LogError(Exception):
     """An event log is missing or damaged; the message names the file and line."""
 
 
+MAX_LINE = 1 << 20
+"""The longest line a record can take in ``events.jsonl``; anything longer is damage."""
+
+
 def read_records(path: Path) -> Iterator[Record]:
     """Read records back from an ``events.jsonl`` file.
 
@@ -47,17 +51,27 @@ def read_records(path: Path) -> Iterator[Record]:
         LogError: the file is missing, or a line is not a complete record.
     """
     try:
-        fh = path.open(encoding="utf-8")
+        fh = path.open(encoding="utf-8", newline="\n")
     except OSError as exc:
         raise LogError(f"{path}: cannot read the event log ({exc.strerror})") from None
     with fh:
-        for number, line in enumerate(fh, 1):
+        number = 0
+        while True:
+            number += 1
             try:
+                line = fh.readline(MAX_LINE)
+            except UnicodeDecodeError:
+                raise LogError(f"{path}:{number}: not UTF-8 text (the log is damaged)") from None
+            if not line:
+                return
+            try:
+                if not line.endswith("\n"):
+                    raise ValueError("no end of line")
                 data = json.loads(line)
                 cls = REGISTRY[data.pop("kind")]
                 for key, value in data.items():
                     if isinstance(value, list):
                         data[key] = tuple(value)
                 yield cls(**data)
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
                 raise LogError(f"{path}:{number}: not a complete record (the log is truncated or damaged)") from None

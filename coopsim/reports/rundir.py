@@ -8,12 +8,15 @@ that :func:`coopsim.engine.run` wrote. A missing or damaged file gets a
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from coopsim.engine import Scenario, ScenarioError, loads_scenario
+from coopsim.engine.document import decode, read_input
+from coopsim.engine.outputs import DamagedFile, file_sha256, read_json
 from coopsim.engine.records import Record
 from coopsim.engine.sinks import LogError, read_records
 
@@ -22,6 +25,57 @@ FILES = ("manifest.json", "metrics.json", "events.jsonl", "scenario.yaml")
 
 class RunDirError(Exception):
     """A run directory cannot be reported on; the message names the file."""
+
+
+class _Checked(BaseModel):
+    model_config = ConfigDict(extra="allow", allow_inf_nan=True)
+
+
+class _ScenarioStamp(_Checked):
+    name: str
+    sha256: str
+    resolved_sha256: str
+
+
+class _Outcome(_Checked):
+    status: str
+    reason: str
+    end_time: float
+
+
+class _Manifest(_Checked):
+    """What the reports read of ``manifest.json``, checked before anything uses it."""
+
+    coopsim_version: str
+    scenario: _ScenarioStamp
+    variant: str
+    overrides: list[str]
+    seed: int
+    records: int = Field(ge=0)
+    outcome: _Outcome
+    sha256: dict[str, str] = {}
+
+
+class _Rating(_Checked):
+    id: str
+    name: str
+    metric: str
+    target: float
+    value: float | None
+    rating: Literal["P", "S", "M", "U"]
+
+
+class _Metrics(_Checked):
+    values: dict[str, float | None]
+    objectives: list[_Rating]
+    detail: dict[str, Any] = {}
+
+
+class _Session(_Checked):
+    decisions: dict[str, dict[str, Any]] = {}
+    observations: list[dict[str, Any]] = []
+    releases: list[dict[str, Any]] = []
+    counterfactuals: list[dict[str, Any]] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +93,9 @@ class RunData:
 def read_run(directory: str | Path) -> RunData:
     """Read and check a run directory.
 
+    Every file the manifest has a sha256 for must still have it, so a report
+    is never drawn from a file that was damaged or edited after the run.
+
     Raises:
         RunDirError: the directory or one of its files is missing or damaged.
     """
@@ -48,21 +105,26 @@ def read_run(directory: str | Path) -> RunData:
     for name in FILES:
         if not (directory / name).is_file():
             raise RunDirError(f"{directory / name}: missing (a run directory holds {', '.join(FILES)})")
-    manifest = _json(directory / "manifest.json")
-    metrics = _json(directory / "metrics.json")
+    manifest = _checked(directory / "manifest.json", _Manifest)
+    for name, expected in manifest.get("sha256", {}).items():
+        path = directory / name
+        if name in FILES and file_sha256(path) != expected:
+            raise RunDirError(f"{path}: has changed since the run wrote it (its sha256 is not the one manifest.json recorded)")
+    metrics = _checked(directory / "metrics.json", _Metrics)
     try:
-        scenario = loads_scenario((directory / "scenario.yaml").read_text(encoding="utf-8"), source=str(directory / "scenario.yaml"))
+        raw = read_input(directory / "scenario.yaml", "the scenario the run wrote")
+        scenario = loads_scenario(decode(raw, str(directory / "scenario.yaml"), "UTF-8 YAML"), source=str(directory / "scenario.yaml"))
     except ScenarioError as exc:
         raise RunDirError(str(exc.problems[0])) from None
     try:
         records = tuple(read_records(directory / "events.jsonl"))
     except LogError as exc:
         raise RunDirError(str(exc)) from None
-    if len(records) != manifest.get("records"):
+    if len(records) != manifest["records"]:
         raise RunDirError(
-            f"{directory / 'events.jsonl'}: holds {len(records):,} records but the manifest says {manifest.get('records')} (truncated?)"
+            f"{directory / 'events.jsonl'}: holds {len(records):,} records but the manifest says {manifest['records']:,} (truncated?)"
         )
-    session = _json(directory / "session.json") if (directory / "session.json").is_file() else None
+    session = _checked(directory / "session.json", _Session) if (directory / "session.json").is_file() else None
     return RunData(directory, manifest, metrics, scenario, records, session)
 
 
@@ -72,11 +134,16 @@ def in_progress(directory: Path, scenario: Scenario, records: tuple[Record, ...]
     return RunData(directory, manifest, metrics, scenario, records)
 
 
-def _json(path: Path) -> dict[str, Any]:
+def _checked(path: Path, model: type[BaseModel]) -> dict[str, Any]:
+    """A JSON file the run wrote, read safely and checked against what the reports need of it."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RunDirError(f"{path}: not readable JSON ({exc})") from None
-    if not isinstance(data, dict):
-        raise RunDirError(f"{path}: not a JSON object")
+        data = read_json(path)
+    except DamagedFile as exc:
+        raise RunDirError(str(exc)) from None
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        field = ".".join(str(p) for p in err["loc"]) or "the document"
+        raise RunDirError(f"{path}: {field}: {err['msg'].lower()} (expected the file as coopsim wrote it)") from None
     return data

@@ -17,7 +17,7 @@ from .aar import build_aar
 from .charts import draw_all
 from .html import render_html
 from .markdown import render_markdown
-from .rundir import read_run
+from .rundir import RunDirError, read_run
 
 FORMATS = ("html", "md", "json")
 REPORT = "report"
@@ -43,8 +43,15 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, formats: tu
         raise ValueError(f"unknown report format {', '.join(unknown)} (expected some of {', '.join(FORMATS)})")
     run = read_run(run_dir)
     final = Path(out) if out is not None else Path(run_dir) / "report"
-    doc = build_aar(run)
-    charts = draw_all(run) if {"html", "md"} & set(formats) else []
+    try:
+        doc = build_aar(run)
+        charts = draw_all(run) if {"html", "md"} & set(formats) else []
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, ZeroDivisionError) as exc:
+        # read_run checked every file; what is left is files that disagree with each other
+        raise RunDirError(
+            f"{run_dir}: its files do not agree with each other ({type(exc).__name__}: {exc}) "
+            "(expected a run directory as coopsim wrote it; if it is one, please report this as a coopsim bug)"
+        ) from None
     doc["charts"] = [{"file": f"charts/{c.name}.png", "title": c.title, "caption": c.caption} for c in charts]
     with staged(final, REPORT) as staging:
         if "json" in formats:
