@@ -125,8 +125,15 @@ class Source(Model):
     """A public record the scenario is grounded in."""
 
     title: str
-    url: str | None = None
+    url: str | None = Field(None, description="a web address: http:// or https://")
     note: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, url: str | None) -> str | None:
+        if url is not None and not url.lower().startswith(("http://", "https://")):
+            raise ValueError(f"{url[:60]!r} is not a web address (expected an address starting http:// or https://)")
+        return url
 
 
 def _source_from_text(value: Any) -> Any:

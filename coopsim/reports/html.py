@@ -25,8 +25,14 @@ def render_template(name: str, *, charts: list[Chart], **context: Any) -> str:
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
     )
+    env.tests["web_link"] = web_link
     embedded = [{"name": c.name, "title": c.title, "caption": c.caption, "data": base64.b64encode(c.png).decode("ascii")} for c in charts]
     return env.get_template(name).render(charts=embedded, hours=hours_text, **context)
+
+
+def web_link(url: Any) -> bool:
+    """Whether ``url`` may become a live link: only ``http`` and ``https`` addresses ever do."""
+    return isinstance(url, str) and url.strip().lower().startswith(("https://", "http://"))
 
 
 def render_html(doc: dict[str, Any], charts: list[Chart]) -> str:

@@ -1,12 +1,13 @@
 """The after-action report in Markdown, for pasting into a wiki.
 
 A view of the report mapping built by :func:`coopsim.reports.aar.build_aar`.
-All scenario text is escaped: ``<``, ``>`` and ``&`` become entities (a wiki
-would otherwise pass raw HTML through) and ``|`` cannot break a table.
+All scenario text goes through :func:`esc`, which makes it inert: it is shown
+as written and can never become a link, an image, raw HTML or other markup.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .summary import hours_text
@@ -23,11 +24,29 @@ SECTIONS = (
 )
 
 
+_MARKUP = str.maketrans({c: "\\" + c for c in "\\`*[]~|$"})
+_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")  # inside a word (un_ocha) it never makes emphasis
+_BLOCK = re.compile(r"^(\s*)(?:([-+=#])(?=[\s#=-]|$)|(\d+)([.)])(?=\s|$))")
+_SCHEME = re.compile(r"\b(javascript|vbscript|data|file)(\s*):", re.IGNORECASE)
+
+
 def esc(value: Any) -> str:
-    """Scenario text made safe for Markdown (and the HTML a wiki makes of it)."""
+    """Scenario text made inert for Markdown, and for the HTML a wiki makes of it.
+
+    Text is shown as written, never read as markup: ``<``, ``>`` and ``&``
+    become entities (a wiki would pass raw HTML through); the characters that
+    make links, images, emphasis, code, tables and maths are escaped with a
+    backslash; a leading ``#``, ``-``, ``>`` or ``1.`` cannot start a heading,
+    list or quote; and a ``javascript:`` (or ``data:``, ``vbscript:``,
+    ``file:``) scheme loses its colon to an entity, so no renderer can turn it
+    into a live link.
+    """
     text = "" if value is None else str(value)
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    text = text.replace("\r", " ").replace("\n", " ")
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").translate(_MARKUP)
+    text = _UNDERSCORE.sub(r"\\_", text)
+    text = _SCHEME.sub(lambda m: f"{m.group(1)}{m.group(2)}&#58;", text)
+    return _BLOCK.sub(lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\{m.group(4)}"), text)
 
 
 def _num(value: float | None) -> str:
