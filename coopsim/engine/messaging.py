@@ -38,6 +38,16 @@ def deliver(
     post: Post | None = None,
 ) -> Generator[Any, Any, str | None]:
     """Carry one message and have it handled; returns the channel/post id, or None."""
+    w.message_started()
+    try:
+        return (yield from _carry(w, sender, recipient, about, marking, request, post))
+    finally:
+        w.pending -= 1
+
+
+def _carry(
+    w: World, sender: str, recipient: str, about: str, marking: Marking, request: str | None, post: Post | None
+) -> Generator[Any, Any, str | None]:
     env = w.env
     message = w.next_id("m")
     if sender == recipient:  # an actor's own paperwork: no channel, but its staff still handle it

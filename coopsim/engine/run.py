@@ -33,7 +33,7 @@ from .outputs import RUN, file_sha256, staged, write_json
 from .records import Record, RunStopped
 from .schema import Scenario
 from .sinks import JsonlSink, MemorySink
-from .world import RecordLimitReached, World, build
+from .world import LimitReached, World, build
 
 CHECKED = ("events.jsonl", "metrics.json", "scenario.yaml")
 """The run's files whose sha256 the manifest records."""
@@ -112,7 +112,7 @@ class Simulation:
                 self.steps += 1
                 if stop is not None and stop():
                     break
-        except RecordLimitReached as exc:
+        except LimitReached as exc:
             return self._limit(exc)
         if self.outcome is None and env.peek() >= self.end:
             self.outcome = self._completed()
@@ -124,7 +124,7 @@ class Simulation:
             self.world.env.process(_ticker(self.world, progress, self.end))
         try:
             self.world.env.run(until=self.end)
-        except RecordLimitReached as exc:
+        except LimitReached as exc:
             return self._limit(exc)
         self.outcome = self._completed()
         return self.outcome
@@ -164,8 +164,8 @@ class Simulation:
     def _completed(self) -> Outcome:
         return Outcome("completed", f"reached the scenario end at t={self.end:g}h", self.end)
 
-    def _limit(self, exc: RecordLimitReached) -> Outcome:
-        return self._stop("stopped", f"{exc} at t={self.now:.2f}h; raise scenario.record_limit if the scenario is meant to be this busy")
+    def _limit(self, exc: LimitReached) -> Outcome:
+        return self._stop("stopped", exc.reason(self.now))
 
     def _stop(self, status: str, reason: str) -> Outcome:
         self.world.record_limit = self.world.records_written + 2  # room for the stop record itself

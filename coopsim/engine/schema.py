@@ -148,6 +148,9 @@ class ScenarioInfo(Model):
     seed: int = Field(0, strict=True, description="seed used when none is given on the command line")
     sources: tuple[Annotated[Source, BeforeValidator(_source_from_text)], ...] = ()
     record_limit: int = Field(2_000_000, strict=True, gt=0, description="stop the run after this many records")
+    pending_limit: int = Field(
+        20_000, strict=True, gt=0, description="stop the run when this many messages are under way at once (in transit or waiting)"
+    )
 
     @field_validator("duration")
     @classmethod

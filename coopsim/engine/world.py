@@ -30,8 +30,29 @@ from .schema import Actor, Asset, Channel, Liaison, Marking, Scenario
 from .streams import Streams
 
 
-class RecordLimitReached(Exception):
-    """Raised inside the simulation when the run has written its record limit."""
+class LimitReached(Exception):
+    """Raised inside the simulation when a run reaches one of its stated limits.
+
+    ``what`` says which limit, ``why`` what it means, and ``setting`` the
+    scenario setting that raises it.
+    """
+
+    def __init__(self, what: str, why: str, setting: str):
+        super().__init__(what, why, setting)
+        self.what, self.why, self.setting = what, why, setting
+
+    def reason(self, t: float) -> str:
+        """The reason the run stopped, for the manifest and the summary."""
+        why = f": {self.why}" if self.why else ""
+        return f"{self.what} at t={t:.2f}h{why}; raise {self.setting} if the scenario is meant to be this busy"
+
+
+class RecordLimitReached(LimitReached):
+    """The run has written its record limit."""
+
+
+class PendingLimitReached(LimitReached):
+    """More messages are under way at once than the scenario's pending limit: work arrives faster than it is handled."""
 
 
 @dataclass
@@ -95,6 +116,8 @@ class World:
     _given: set[str] = field(default_factory=set)
     _patched: simpy.Event | None = None
     _seq: int = 0
+    pending: int = 0
+    """Messages under way now: in transit, or waiting for a liaison officer or a staff officer."""
     _counters: dict[str, int] = field(default_factory=dict)
     _link_cache: dict[tuple[str, str, Marking], Link | None] = field(default_factory=dict)
     _path_cache: dict[tuple[str, str, str], tuple[Leg, ...]] = field(default_factory=dict)
@@ -107,7 +130,19 @@ class World:
         for sink in self.sinks:
             sink(record)
         if self._seq >= self.record_limit:
-            raise RecordLimitReached(f"record limit of {self.record_limit:,} reached")
+            raise RecordLimitReached(f"record limit of {self.record_limit:,} reached", "", "scenario.record_limit")
+
+    def message_started(self) -> None:
+        """Count a message under way; stop the run if the pending limit is reached."""
+        self.pending += 1
+        limit = self.scenario.scenario.pending_limit
+        if self.pending > limit:
+            actor, waiting = max(((a, len(s.staff.queue)) for a, s in self.actors.items()), key=lambda x: x[1])
+            raise PendingLimitReached(
+                f"pending limit of {limit:,} messages under way at once reached",
+                f"work arrives faster than it is handled (the most, {waiting:,}, wait for {actor}'s staff)",
+                "scenario.pending_limit",
+            )
 
     @property
     def records_written(self) -> int:
