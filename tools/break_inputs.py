@@ -679,7 +679,6 @@ def define_set_cases() -> None:
         ("no-equals", "actors.nac.staff"),
         ("actors-null", "actors=null"),
         ("remove-actor", "actors.un_ocha=null"),
-        ("scenario-list", "scenario=[]"),
         ("actors-empty-list", "actors=[]"),
         ("between-one", "channels.un_nato.between=[un_ocha]"),
         ("duration-1e20d", "scenario.duration=1e20d"),
@@ -777,11 +776,9 @@ def define_session_cases() -> None:
     for label, text in [
         ("decisions-list", "decisions: [dp_priority, surge]\n"),
         ("decisions-string", "decisions: surge\n"),
-        ("decisions-int", "decisions: 5\n"),
         ("decisions-null", "decisions: null\n"),
         ("decision-value-list", "decisions: {dp_priority: [surge]}\n"),
         ("decision-value-int", "decisions: {dp_priority: 5}\n"),
-        ("decision-value-null", "decisions: {dp_priority: null}\n"),
         ("decision-option-list", "decisions: {dp_priority: {option: [surge]}}\n"),
         ("decision-t-soon", "decisions: {dp_priority: {option: surge, t: soon}}\n"),
         ("decision-by-list", "decisions: {dp_priority: {option: surge, by: [a], rationale: {b: 1}}}\n"),
@@ -797,15 +794,12 @@ def define_session_cases() -> None:
         ("observation-t-negative", "observations: [{text: x, t: -1h}]\n"),
         ("observation-t-1e20d", "observations: [{text: x, t: 1e20d}]\n"),
         ("observation-t-20-digit-days", "observations: [{text: x, t: 99999999999999999999d}]\n"),
-        ("releases-dict", "releases: {a: 1}\n"),
         ("release-inject-string", "releases: [{inject: one, t: 1h}]\n"),
         ("release-not-contingency", "releases: [{inject: 1, t: 1h}]\n"),
         ("release-missing-inject", "releases: [{inject: 99, t: 1h}]\n"),
         ("release-step-negative", "releases: [{inject: 1, t: 1h, step: -1}]\n"),
         ("release-step-huge", "releases: [{inject: 1, t: 1h, step: 1000000000000000000000000000000}]\n"),
-        ("release-inject-bool", "releases: [{inject: true, t: 1h}]\n"),
         ("at-list", "at: [1, 2]\n"),
-        ("at-string", "at: later\n"),
         ("at-missing-step", "at: {t: 1h}\n"),
         ("at-step-huge", "at: {t: 1h, step: 1000000000000000000}\n"),
         ("at-step-float", "at: {t: 1h, step: 1.5}\n"),
@@ -814,19 +808,15 @@ def define_session_cases() -> None:
         ("seed-float", "seed: 1.5\n"),
         ("seed-huge", "seed: 1000000000000000000000000000000\n"),
         ("seed-negative", "seed: -1\n"),
-        ("seed-bool", "seed: true\n"),
         ("variant-list", "variant: [slow_channel]\n"),
         ("variant-unknown", "variant: nope\n"),
-        ("variant-int", "variant: 123\n"),
         ("variant-valid", "variant: slow_channel\n"),
         ("seats-string", "seats: nac\n"),
         ("seats-int-item", "seats: [123]\n"),
         ("seats-unknown", "seats: [nobody]\n"),
-        ("seats-dict", "seats: {nac: 1}\n"),
         ("scenario-list", "scenario: []\n"),
         ("scenario-sha-list", "scenario: {name: x, sha256: [1]}\n"),
         ("recorded-other-sha", "scenario: {name: x, sha256: abc}\nat: {t: 1h, step: 5}\n"),
-        ("version-dict", "coopsim_version: {a: 1}\n"),
         ("unknown-key", "extra: 1\n"),
     ]:
         expect = "any" if label in {"seed-huge", "seed-negative", "variant-valid", "at-step-huge", "observation-t-20-digit-days"} else "refuse"
@@ -1035,7 +1025,13 @@ def _link(ctx: Ctx, rel: str, target: str) -> str:
 # ---- run directories for `coopsim report` ---------------------------------------------------------
 
 
-def report_case(name: str, damage: Callable[[Path, Ctx], Any], expect: str = "refuse", base: str = "rundir") -> None:
+def report_case(name: str, damage: Callable[[Path, Ctx], Any], expect: str = "refuse", base: str = "rundir", reseal: bool = True) -> None:
+    """A copy of a real run directory, damaged, then reported on.
+
+    With ``reseal`` (the default) the manifest's sha256 of each damaged file is
+    recomputed, as a tool that rewrites a run consistently (or an attacker)
+    would, so the damage reaches the readers behind the checksum check.
+    """
     full = f"report/{name}"
 
     def build(ctx: Ctx):
@@ -1049,10 +1045,38 @@ def report_case(name: str, damage: Callable[[Path, Ctx], Any], expect: str = "re
         if (d / "report").exists():
             shutil.rmtree(d / "report")
         given = damage(d, ctx)
+        if reseal:
+            _reseal(d)
         path = str(given) if isinstance(given, (str, Path)) else str(d)
         return ["report", path], [path, str(d)]
 
     add(full, build, expect, needs=(base,))
+
+
+def _reseal(d: Path) -> None:
+    """Make manifest.json's sha256 table (if it has one) match the files as they are now."""
+    import hashlib
+
+    mpath = d / "manifest.json"
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):  # a manifest damaged on purpose stays as it is
+        return
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("sha256"), dict):
+        return
+    changed = False
+    for name in list(manifest["sha256"]):
+        p = d / str(name)
+        if p.is_file() and not p.is_symlink():
+            h = hashlib.sha256()
+            with p.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            if manifest["sha256"][name] != h.hexdigest():
+                manifest["sha256"][name] = h.hexdigest()
+                changed = True
+    if changed:
+        mpath.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
 
 
 def _lines(d: Path, name: str = "events.jsonl") -> list[str]:
@@ -1131,6 +1155,9 @@ def define_report_cases() -> None:
         (d / "events.jsonl").write_bytes(raw[:cut])
 
     report_case("events-truncated-midline", truncate_midline)
+    report_case("events-truncated-midline-unsealed", truncate_midline, reseal=False)
+    report_case("scenario-bomb-unsealed", lambda d, ctx: _write(d, "scenario.yaml", sub((d / "scenario.yaml").read_text(), "description:", "description: " + flow_bomb_seq() + "\n  x:")),
+                reseal=False)
     report_case("events-empty", lambda d, ctx: _write(d, "events.jsonl", ""))
     report_case("events-deep-json-100000", lambda d, ctx: _set_line(d, 3, "[" * 100_000 + "]" * 100_000))
     report_case("events-deep-json-in-field", lambda d, ctx: _set_line(d, 3, _lines(d)[3].rstrip("}\n") + ', "deep": ' + "[" * 50_000 + "]" * 50_000 + "}"))
@@ -1220,31 +1247,37 @@ def define_report_cases() -> None:
 
 
 def sqlite_case(name: str, damage: Callable[[Path, Ctx], Any], expect: str = "refuse", cmd: str = "compare") -> None:
+    """A copy of a real compare (or sweep) output directory whose results.sqlite is damaged, then re-run into it."""
     full = f"sqlite.{cmd}/{name}"
 
     def build(ctx: Ctx):
+        base = ctx.setup.get(cmd)
+        if base is None:
+            raise BuildError(f"setup {cmd} failed")
         d = ctx.corpus / "sqlite" / cmd / slug(name)
         if d.exists():
             shutil.rmtree(d)
-        d.mkdir(parents=True)
+        shutil.copytree(base, d, symlinks=True)  # keeps whatever marks the directory as coopsim's
+        (d / ".base").mkdir()
+        for suffix in ("", "-wal", "-shm"):
+            src = d / f"results.sqlite{suffix}"
+            if src.exists():
+                src.rename(d / ".base" / src.name)
         damage(d, ctx)
+        shutil.rmtree(d / ".base")
         if cmd == "compare":
             argv = ["compare", str(MINI), "-n", "2", "--workers", "1", "--out", str(d)]
         else:
             argv = ["sweep", str(MINI), "--param", "actors.nac.staff=1,2", "-n", "1", "--workers", "1", "--out", str(d)]
         return argv, [str(d), str(MINI)]
 
-    add(full, build, expect, needs=("compare",) if cmd == "compare" else ())
+    add(full, build, expect, needs=(cmd,))
 
 
 def _copy_db(d: Path, ctx: Ctx) -> Path:
-    base = ctx.setup.get("compare")
-    if base is None:
-        raise BuildError("setup compare failed")
-    for suffix in ("", "-wal", "-shm"):
-        src = base / f"results.sqlite{suffix}"
-        if src.exists():
-            shutil.copy2(src, d / src.name)
+    """Put the real archive back (it was set aside in .base by the case builder)."""
+    for src in (d / ".base").iterdir():
+        shutil.copy2(src, d / src.name)
     return d / "results.sqlite"
 
 
@@ -1283,6 +1316,7 @@ def define_sqlite_cases() -> None:
     sqlite_case("header-only-page", lambda d, ctx: _truncate(_copy_db(d, ctx), 4096))
     sqlite_case("is-directory", lambda d, ctx: (d / "results.sqlite").mkdir())
     sqlite_case("wal-garbage", lambda d, ctx: (_copy_db(d, ctx), (d / "results.sqlite-wal").write_bytes(rnd.randbytes(8192))), expect="any")
+    sqlite_case("control-reuse", lambda d, ctx: _copy_db(d, ctx), cmd="sweep", expect="ok")
     sqlite_case("random-bytes", lambda d, ctx: (d / "results.sqlite").write_bytes(rnd.randbytes(64 * 1024)), cmd="sweep")
     sqlite_case("wrong-schema", lambda d, ctx: _fresh_db(d, "CREATE TABLE results (a TEXT, b TEXT)"), cmd="sweep")
 
@@ -1322,7 +1356,6 @@ def define_cli_cases() -> None:
     cli_case("run-variant-unknown", lambda ctx: (["run", mini, "--variant", "nope", "--out", o(ctx, "a")], [mini]))
     cli_case("run-variant-empty", lambda ctx: (["run", mini, "--variant", "", "--out", o(ctx, "b")], [mini]))
     cli_case("run-seed-40-digits", lambda ctx: (["run", mini, "--seed", "1" + "0" * 40, "--out", o(ctx, "c")], [mini]), expect="any")
-    cli_case("run-seed-negative", lambda ctx: (["run", mini, "--seed", "-5", "--out", o(ctx, "d")], [mini]), expect="any")
     cli_case("run-seed-text", lambda ctx: (["run", mini, "--seed", "x", "--out", o(ctx, "e")], [mini]))
     cli_case("run-out-is-file", lambda ctx: (["run", mini, "--out", ctx.file("cli/plain-file.txt", "x")], [mini, ctx.file("cli/plain-file.txt", "x")]))
     cli_case("run-out-under-file", lambda ctx: (["run", mini, "--out", ctx.file("cli/plain-file.txt", "x") + "/sub"], [mini, ctx.file("cli/plain-file.txt", "x")]))
@@ -1333,7 +1366,7 @@ def define_cli_cases() -> None:
     cli_case("run-filename-with-colons", lambda ctx: (["run", ctx.file("cli/a:1:2.yaml", "scenario: [\n"), "--out", o(ctx, "g")],
                                                       [str(ctx.corpus / "cli" / "a:1:2.yaml")]))
     cli_case("run-missing-file", lambda ctx: (["run", str(ctx.corpus / "cli" / "none.yaml"), "--out", o(ctx, "h")], [str(ctx.corpus / "cli" / "none.yaml")]))
-    cli_case("run-empty-path", lambda ctx: (["run", "", "--out", o(ctx, "i")], [""]))
+    cli_case("run-empty-path", lambda ctx: (["run", "", "--out", o(ctx, "i")], ["", "."]))  # "" names the current directory
     cli_case("run-decisions-with-releases", lambda ctx: (["run", mini, "--decisions", ctx.file("cli/rel.yaml", "releases: [{inject: 1, t: 1h}]\n"), "--out", o(ctx, "j")],
                                                          [mini, ctx.file("cli/rel.yaml", "releases: [{inject: 1, t: 1h}]\n")]))
     cli_case("validate-two-bad-files", lambda ctx: (["validate", ctx.file("cli/bad1.yaml", "scenario: [\n"), ctx.file("cli/bad2.yaml", "- x\n")],
@@ -1344,7 +1377,6 @@ def define_cli_cases() -> None:
     cli_case("compare-variants-unknown", lambda ctx: (["compare", mini, "-n", "2", "--workers", "1", "--variants", "nope", "--out", o(ctx, "m")], [mini, o(ctx, "m")]))
     cli_case("compare-variants-empty", lambda ctx: (["compare", mini, "-n", "2", "--workers", "1", "--variants", ",", "--out", o(ctx, "n")], [mini, o(ctx, "n")]))
     cli_case("compare-workers-0", lambda ctx: (["compare", mini, "-n", "2", "--workers", "0", "--out", o(ctx, "o")], [mini, o(ctx, "o")]))
-    cli_case("compare-workers-negative", lambda ctx: (["compare", mini, "-n", "2", "--workers", "-2", "--out", o(ctx, "p")], [mini, o(ctx, "p")]))
     cli_case("compare-out-is-file", lambda ctx: (["compare", mini, "-n", "2", "--workers", "1", "--out", ctx.file("cli/plain-file.txt", "x")],
                                                  [mini, ctx.file("cli/plain-file.txt", "x")]))
 
@@ -1580,6 +1612,8 @@ def classify(case: Case) -> None:
     r["stderr_bytes"] = size
     r["stderr_lines"] = nlines if size > len(head) else len(lines)
     r["first_line"] = lines[0] if lines else ""
+    tail_lines = [line for line in (tail or head).splitlines() if line.strip()]
+    r["last_line"] = tail_lines[-1] if tail_lines else ""
     reasons: list[str] = []
     tb = traceback_info(text)
     if tb:
@@ -1649,6 +1683,7 @@ SETUPS = {
     "playdir": lambda ctx: ["play", str(MINI), "--script", ctx.file("_setup/session.yaml", "decisions: {dp_priority: surge}\nobservations: [{objective: obj_cycle, text: slow, t: 2d}]\n"),
                             "--out", str(ctx.corpus / "_setup" / "playdir"), "-n", "2", "--workers", "1"],
     "compare": lambda ctx: ["compare", str(MINI), "-n", "2", "--workers", "1", "--out", str(ctx.corpus / "_setup" / "compare")],
+    "sweep": lambda ctx: ["sweep", str(MINI), "--param", "actors.nac.staff=1,2", "-n", "1", "--workers", "1", "--out", str(ctx.corpus / "_setup" / "sweep")],
 }
 
 
@@ -1780,6 +1815,8 @@ def report(cases: list[Case], root: Path, built: float, total: float, args) -> N
             if r.get("exception"):
                 print(f"      {printable(r['exception'])[:200]}")
                 print(f"      at {r.get('raised_at', '?')[:200]}")
+            elif r.get("last_line") and r.get("last_line") != r.get("first_line"):
+                print(f"      last stderr line: {printable(r['last_line'])[:200]}")
         groups: dict[str, list[str]] = {}
         for c in bad:
             groups.setdefault(signature(c.result), []).append(c.name)
