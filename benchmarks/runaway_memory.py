@@ -70,9 +70,8 @@ def main() -> None:
                 rows.append((b.name, fact, peak, outcome))
                 print(f"{b.name:<30} {fact:<24} peak {peak:6.0f} MB  {outcome['status']}: {outcome['reason'][:90]}", flush=True)
     worst = max(rows, key=lambda r: r[2])
-    print(
-        f"\nworst peak: {worst[2]:.0f} MB ({worst[0]}, facts.{worst[1]}); target under {TARGET_MB} MB: {'met' if worst[2] < TARGET_MB else 'NOT met'}"
-    )
+    verdict = "met" if worst[2] < TARGET_MB else "NOT met"
+    print(f"\nworst peak: {worst[2]:.0f} MB ({worst[0]}, facts.{worst[1]}); target under {TARGET_MB} MB: {verdict}")
     print(f"cases: {len(rows)}; stopped by a limit: {sum(r[3]['status'] == 'stopped' for r in rows)}; machine: {os.cpu_count()} cores")
 
 
