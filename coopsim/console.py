@@ -27,6 +27,7 @@ also what a closed input does.
 
 from __future__ import annotations
 
+import shlex
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -124,7 +125,10 @@ class FacilitatorConsole:
     def _quit(self, why: BaseException | None = None) -> bool:
         if isinstance(why, InputClosed):
             self.out.print("\nInput ended.")
-        self.out.print(f"\nSession saved to {self.path}. Resume with: coopsim play {self.name} --session {self.path}")
+        self.out.print()
+        self._copyable(f"Session saved to {self.path}")
+        self.out.print("Resume with:")
+        self._copyable(f"  coopsim play {shlex.quote(str(self.name))} --session {shlex.quote(str(self.path))}")
         return False
 
     def _welcome(self) -> None:
@@ -134,12 +138,12 @@ class FacilitatorConsole:
             Panel(Text(f"{s.name}\n{s.description.strip()}"), title="coopsim tabletop session", expand=False, box=self._box(True))
         )
         if self.start_session.at is not None:
-            self.out.print(
+            self._copyable(
                 f"Resumed from {self.path} at {self._when(self.table.clock)}: "
                 f"{decisions} decision(s), {releases} release(s) and {len(self.session.observations)} observation(s) replayed."
             )
         else:
-            self.out.print(f"Recording to {self.path} after every step. Type h for the commands.")
+            self._copyable(f"Recording to {self.path} after every step. Type h for the commands.")
         self.out.print(f"Variant: {self.session.variant or 'baseline'}; seed {self.session.seed}.")
         seats = self.session.seats
         actors = self.scenario.by_id["actors"]
@@ -248,7 +252,7 @@ class FacilitatorConsole:
         self.charts_dir.mkdir(parents=True, exist_ok=True)
         path = self.charts_dir / f"{chart.name}-t{t.clock:.0f}h.png"
         path.write_bytes(chart.png)
-        self.out.print(f"{chart.title}: {path}")
+        self._copyable(f"{chart.title}: {path}")
 
     def _help(self) -> None:
         self.out.print(self._grid("Commands", ("command", "what it does"), COMMANDS))
@@ -407,6 +411,16 @@ class FacilitatorConsole:
         for row in rows:
             grid.add_row(*(Text(str(cell)) for cell in row))  # scenario text is never read as markup
         return grid
+
+    def _copyable(self, text: str) -> None:
+        """A line holding a path or a command the user may copy: never broken, at any terminal width.
+
+        Rich wraps text to the console width, and takes a dumb terminal or a
+        terminal of unknown size to be 80 columns; a path broken across lines
+        cannot be copied back. The terminal may still fold the line on screen,
+        but the line itself stays whole.
+        """
+        self.out.print(Text(text), soft_wrap=True)
 
     def _box(self, panel: bool):
         if self.plain:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -237,7 +238,7 @@ def test_wrong_answers_at_the_prompts_are_asked_again(runner, tmp_path):
     assert "Cannot read 'soon' as a time; write it like 36h, 2d, or +6h from now." in out
     assert "No '9' here. Choose a number 1-2, or one of: obj_cycle, obj_fill; or just Enter." in out
     assert "An observation needs some text" in out
-    assert f"Session saved to {tmp_path / 's.yaml'}." in out
+    assert f"Session saved to {tmp_path / 's.yaml'}\n" in out
     session = Session.from_file(tmp_path / "s.yaml")
     assert session.decisions["dp_priority"].model_dump() == {"option": "surge", "by": "nac seat", "rationale": "surge is faster", "t": 26.0}
     assert [(o.objective, o.text, o.t) for o in session.observations] == [("obj_cycle", "Slow start", 26.0)]
@@ -338,24 +339,43 @@ def test_an_earlier_session_is_never_overwritten_by_a_new_one(runner, tmp_path, 
 # -- at a real terminal --------------------------------------------------------------------------
 
 
-def spawn(tmp_path: Path, *args: str):
-    env = {**os.environ, "TERM": "dumb", "COLUMNS": "150"}
+def spawn(where: Path, *args: str, term: str | None = "dumb", size: tuple[int, int] = (24, 40)):
+    """The console at a real terminal (a pty) of ``size`` (rows, columns), with ``TERM`` set to ``term`` or unset."""
+    env = {k: v for k, v in os.environ.items() if k not in ("TERM", "COLUMNS", "LINES")}
+    if term is not None:
+        env["TERM"] = term
     return pexpect.spawn(
         sys.executable,
-        ["-m", "coopsim", *play_args(tmp_path, *args)],
-        cwd=tmp_path,
+        ["-m", "coopsim", *play_args(where, *args)],
+        cwd=where,
         env=env,
         encoding="utf-8",
         timeout=60,
-        dimensions=(50, 200),
+        dimensions=size,
     )
 
 
-def test_a_session_killed_mid_way_resumes_and_ends_as_if_never_stopped(tmp_path):
-    child = spawn(tmp_path)
+def words(text: str) -> str:
+    """A pattern for prose the console may wrap at any width: the words in order, any whitespace between them."""
+    return r"\s+".join(re.escape(w) for w in text.split())
+
+
+@pytest.fixture
+def long_dir(tmp_path) -> Path:
+    """A directory whose path is long whatever the machine's temporary directory: a path the console must never break."""
+    where = tmp_path / ("a-folder-with-a-long-name-like-a-shared-drive-" * 2) / ("exercise-2026-nato-un-tabletop-" * 2)
+    where.mkdir(parents=True)
+    assert len(str(where)) > 150
+    return where
+
+
+@pytest.mark.parametrize("term", ["dumb", None], ids=["TERM=dumb", "TERM-unset"])
+def test_a_session_killed_mid_way_resumes_and_ends_as_if_never_stopped(long_dir, term):
+    tmp_path = long_dir
+    child = spawn(tmp_path, term=term)
     child.expect("command> ")
     child.sendcontrol("d")  # Ctrl-D at a terminal: re-asked, nothing lost
-    child.expect(r"\(Ctrl-D: nothing entered")
+    child.expect(words("(Ctrl-D: nothing entered"))
     child.expect("command> ")
     for _ in range(3):
         child.sendline("")
@@ -379,14 +399,14 @@ def test_a_session_killed_mid_way_resumes_and_ends_as_if_never_stopped(tmp_path)
     child.kill(signal.SIGKILL)  # the power goes at the table
     child.wait()
 
-    child = spawn(tmp_path)
-    child.expect(r"Resumed from .* at t=26\.0h")
+    child = spawn(tmp_path, term=term, size=(24, 30))  # a narrower terminal still: the path stays whole on one line
+    child.expect_exact(f"Resumed from {tmp_path / 's.yaml'} at t=26.0h")
     child.expect("command> ")
     child.sendline("a 300h")
-    child.expect("press Enter to write")
+    child.expect(words("press Enter to write"))
     child.expect("command> ")
     child.sendline("")
-    child.expect("Report in")
+    child.expect_exact(f"Report in {tmp_path / 'out' / 'report'}/")
     child.expect(pexpect.EOF)
 
     session = Session.from_file(tmp_path / "s.yaml")
@@ -394,3 +414,13 @@ def test_a_session_killed_mid_way_resumes_and_ends_as_if_never_stopped(tmp_path)
     script = {"dp_priority": {"option": "surge", "by": "Alice (nac seat)", "rationale": "Faster loading"}}
     never_stopped = run(load_scenario(MINI), decider=ScriptedDecider(script), keep_records=True)
     assert (tmp_path / "out" / "events.jsonl").read_text().splitlines(keepends=True) == lines(never_stopped.records)
+
+
+def test_the_resume_command_is_printed_whole_at_any_width(long_dir):
+    child = spawn(long_dir, size=(24, 20))
+    child.expect("command> ")
+    child.sendline("q")
+    child.expect(pexpect.EOF)
+    said = child.before.replace("\r\n", "\n")
+    assert f"\nSession saved to {long_dir / 's.yaml'}\nResume with:\n" in said
+    assert f"\n  coopsim play {MINI} --session {long_dir / 's.yaml'}\n" in said
