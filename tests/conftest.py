@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, settings
 
 from coopsim.engine import Scenario, loads_scenario, run
 from coopsim.engine.records import Record
@@ -45,3 +47,23 @@ def records_of(scenario: Scenario, **kwargs) -> tuple[Record, ...]:
 def log(records, *kinds: str) -> list[tuple]:
     """A ``(t, kind, actor)`` log, optionally of some kinds only."""
     return [(r.t, r.kind, r.actor) for r in records if not kinds or r.kind in kinds]
+
+
+# Hypothesis: the suite runs a fixed, repeatable set of examples (``ci``); ``--hypothesis-profile=fuzz`` hunts with many more.
+settings.register_profile(
+    "ci",
+    max_examples=500,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=int(os.environ.get("COOPSIM_FUZZ_EXAMPLES", "20000")),
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
+settings.load_profile("ci")

@@ -299,7 +299,6 @@ def define_scenario_cases() -> None:
     scen("control-mini", lambda ctx: ctx.mini, cmds=("validate", "run"), expect="ok")
     # --- billion laughs
     scen("bomb-seq-toplevel-block", lambda ctx: block_bomb_seq())
-    scen("bomb-map-toplevel-block", lambda ctx: block_bomb_map())
     scen("bomb-seq-in-description", m(lambda t: sub(t, DESC, "  description: " + flow_bomb_seq())), cmds=("validate", "run"))
     scen("bomb-map-in-description", m(lambda t: sub(t, DESC, "  description: " + flow_bomb_map())))
     scen("bomb-seq-in-variant-patch", m(with_variant("{scenario.sources: " + flow_bomb_seq() + "}")), cmds=("validate", "run"))
@@ -321,21 +320,17 @@ def define_scenario_cases() -> None:
     scen("deep-block-map-3000", lambda ctx: deep_block_map(3000))
     scen("deep-block-seq-3000", lambda ctx: "- " * 3000 + "x\n")
     scen("deep-400-in-option-patch", m(lambda t: sub(t, SURGE_PATCH, "patch: {assets.c17.load_time: 1h, scenario.sources: " + "[" * 400 + "]" * 400 + "}")))
-    scen("deep-400-in-variant-patch", m(with_variant("{scenario.sources: " + "[" * 400 + "]" * 400 + "}")))
     scen("deep-dotted-key-10000-in-option-patch", m(lambda t: sub(t, SURGE_PATCH, "patch: {" + "a." * 10000 + "b: 1}")))
-    scen("deep-dotted-key-10000-in-variant", m(with_variant("{" + "a." * 10000 + "b: 1}")))
     # --- size
     scen("huge-52mb-comment", lambda ctx: big_chunks(ctx.mini + "\n", b"# " + b"x" * 97 + b"\n", BIG))
     scen("huge-52mb-one-string", lambda ctx: big_chunks(ctx.mini.replace(DESC + "\n", "") + "\nzz: ", b"y" * 4096, BIG, "\n"))
     scen("huge-52mb-list", lambda ctx: big_chunks(*_split(ctx.mini, '  sources: ["test fixture"]\n', "  sources:\n", b"    - src\n")))
     scen("long-1mb-missing-actor-id", m(lambda t: sub(t, "between: [un_ocha, eadrcc]", "between: [un_ocha, " + "z" * 1_000_000 + "]")))
     scen("long-1mb-key", m(lambda t: t + "k" * 1_000_000 + ": 1\n"))
-    scen("long-10mb-line-no-newline", lambda ctx: b"a" * (10 * 1024 * 1024))
     scen("long-1mb-name", m(lambda t: sub(t, "  name: Mini airlift", "  name: " + "N" * 1_000_000)), cmds=("validate", "run"), expect="any")
     # --- scalars YAML cannot construct
     for label, line, key, value in [
         ("start-2009-13-45", START, "start", "2009-13-45"),
-        ("start-2005-02-30", START, "start", "2005-02-30"),
         ("start-tag-timestamp-soon", START, "start", "!!timestamp soon"),
         ("start-year-0", START, "start", "0000-01-01T00:00:00Z"),
         ("start-tz-overflow", START, "start", "9999-12-31T23:59:59-23:59"),
@@ -348,11 +343,8 @@ def define_scenario_cases() -> None:
         ("seed-tag-python-apply", SEED.rstrip("\n"), "seed", '!!python/object/apply:os.system ["true"]'),
         ("seed-tag-set", SEED.rstrip("\n"), "seed", "!!set {a, b}"),
         ("seed-tag-omap", SEED.rstrip("\n"), "seed", "!!omap [a: 1, b: 2]"),
-        ("seed-tag-pairs", SEED.rstrip("\n"), "seed", "!!pairs [a: 1]"),
         ("seed-tag-map-on-scalar", SEED.rstrip("\n"), "seed", "!!map x"),
-        ("seed-tag-seq-on-scalar", SEED.rstrip("\n"), "seed", "!!seq x"),
         ("seed-tag-int-on-seq", SEED.rstrip("\n"), "seed", "!!int [1, 2]"),
-        ("seed-tag-str-on-map", SEED.rstrip("\n"), "seed", "!!str {a: 1}"),
         ("seed-custom-tag", SEED.rstrip("\n"), "seed", "!foo 1"),
         ("seed-verbatim-tag", SEED.rstrip("\n"), "seed", "!<tag:yaml.org,2002:int> x"),
         ("staff-int-5000-digits", OCHA, "- {id: un_ocha, name: UN OCHA, family: UN, staff", DIGITS_5000 + ", processing: 1h}"),
@@ -360,7 +352,6 @@ def define_scenario_cases() -> None:
         scen(f"scalar-{label}", m(scalar_at(line, key, value)))
     scen("scalar-key-tag-int-x", m(lambda t: t + "? !!int x\n: 1\n"))
     scen("scalar-key-bad-timestamp", m(lambda t: t + "2009-13-45: 1\n"))
-    scen("scalar-key-tag-python", m(lambda t: t + "? !!python/name:os.system\n: 1\n"))
     scen("scalar-tag-directive-python", lambda ctx: "%TAG !p! tag:yaml.org,2002:python/\n---\n" + sub(ctx.mini, SEED, "  seed: !p!object:os.system x\n"))
     scen("scalar-yaml-1.3-directive", lambda ctx: "%YAML 1.3\n---\n" + ctx.mini, expect="any")
     # --- bytes and line endings
@@ -370,44 +361,31 @@ def define_scenario_cases() -> None:
     scen("invalid-utf8-surrogate-bytes", lambda ctx: ctx.mini.encode() + b"x: \xed\xa0\x80\n")
     scen("utf16-with-bom", lambda ctx: ctx.mini.encode("utf-16"))
     scen("utf8-bom", lambda ctx: b"\xef\xbb\xbf" + ctx.mini.encode(), expect="ok")
-    scen("bom-mid-file", lambda ctx: sub(ctx.mini, "actors:", "\ufeffactors:"), expect="any")
     scen("crlf", lambda ctx: ctx.mini.replace("\n", "\r\n"), expect="ok")
     scen("cr-only", lambda ctx: ctx.mini.replace("\n", "\r"), expect="ok")
-    scen("mixed-line-endings", lambda ctx: "".join(line + ("\r\n" if i % 2 else "\n") for i, line in enumerate(ctx.mini.split("\n"))), expect="ok")
     scen("tab-indent", m(lambda t: sub(t, "  name: Mini airlift", "\tname: Mini airlift")))
-    scen("control-char-bell", m(lambda t: sub(t, "Mini airlift", "Mini\x07airlift")))
     scen("escape-lone-surrogate", m(lambda t: sub(t, "  name: Mini airlift", '  name: "Mini \\ud800 airlift"')), cmds=("validate", "run"), expect="any")
     scen("escape-nul-in-name", m(lambda t: sub(t, "  name: Mini airlift", '  name: "Mini \\x00 airlift"')), cmds=("validate", "run"), expect="any")
-    scen("unicode-line-separator", m(lambda t: sub(t, "  name: Mini airlift", "  name: Mini\u2028airlift\u0085x")), expect="any")
     # --- structure
     scen("merge-key", m(lambda t: sub(t, "actors:\n", "base: &base {family: UN, staff: 1}\nactors:\n  - {<<: *base, id: un_x, name: X}\n")))
     scen("duplicate-key-top", m(lambda t: t + "actors: []\n"))
     scen("duplicate-key-nested", m(lambda t: sub(t, SEED, "  seed: 1\n  seed: 2\n")))
     scen("complex-key-seq", m(lambda t: t + "? [a]\n: 1\n"))
     scen("complex-key-map", m(lambda t: t + "? {a: 1}\n: 1\n"))
-    scen("null-key", m(lambda t: t + "~: 1\n"))
     scen("toplevel-list", lambda ctx: "- a\n- b\n")
     scen("toplevel-scalar", lambda ctx: "just some text\n")
-    scen("toplevel-null", lambda ctx: "~\n")
     scen("empty-file", lambda ctx: "")
-    scen("whitespace-only", lambda ctx: "   \n\n\t\n")
-    scen("comments-only", lambda ctx: "# nothing here\n")
     scen("two-documents", lambda ctx: ctx.mini + "---\n" + ctx.mini)
-    scen("document-end-only", lambda ctx: "...\n")
     scen("directory", lambda ctx: PathOnly(str(ctx.corpus)), cmds=("validate", "run"))
     scen("nonexistent", lambda ctx: PathOnly(str(ctx.corpus / "no-such-file.yaml")))
-    scen("symlink-loop", lambda ctx: PathOnly(_symlink_loop(ctx)))
     scen("dev-zero", lambda ctx: PathOnly("/dev/zero"))
-    scen("dev-urandom", lambda ctx: PathOnly("/dev/urandom"))
     scen("fifo-without-writer", lambda ctx: PathOnly(_fifo(ctx, "yaml/fifo.yaml")))
     # --- numbers and times
     for label, line, key, value, cmds in [
         ("duration-1e20d", DURATION, "duration", "1e20d", ("validate",)),
         ("duration-inf", DURATION, "duration", "inf", ("validate",)),
-        ("duration-nan", DURATION, "duration", "nan", ("validate",)),
         ("duration-dot-inf", DURATION, "duration", ".inf", ("validate",)),
         ("duration-minus-1d", DURATION, "duration", "-1d", ("validate",)),
-        ("duration-0h", DURATION, "duration", "0h", ("validate",)),
         ("duration-20-digit-days", DURATION, "duration", "99999999999999999999d", ("run",)),
         ("duration-400-digit-hours", DURATION, "duration", "9" * 400 + "h", ("run",)),
         ("seed-negative", SEED.rstrip("\n"), "seed", "-1", ("run",)),
@@ -417,7 +395,6 @@ def define_scenario_cases() -> None:
     scen("num-latency-400-digit-hours", m(lambda t: sub(t, "latency: 6h, max_marking", "latency: " + "9" * 400 + "h, max_marking")), cmds=("run",), expect="any")
     scen("num-staff-negative", m(lambda t: sub(t, "family: UN, staff: 1", "family: UN, staff: -1")))
     scen("num-count-negative", m(lambda t: sub(t, ASSET, "count: -5, capacity: 40")))
-    scen("num-capacity-negative", m(lambda t: sub(t, ASSET, "count: 2, capacity: -1")))
     scen("num-quantity-negative", m(lambda t: sub(t, "quantity: 100", "quantity: -1")))
     scen("num-record-limit-0", m(lambda t: sub(t, SEED, SEED + "  record_limit: 0\n")))
     scen("num-max-attempts-0", m(lambda t: sub(t, "latency: 6h, max_marking", "latency: 6h, max_attempts: 0, max_marking")))
@@ -457,14 +434,11 @@ def define_scenario_cases() -> None:
          cmds=("validate", "run"))
     scen("ref-channel-missing-actor", m(lambda t: sub(t, "between: [un_ocha, eadrcc]", "between: [un_ocha, nobody]")))
     scen("ref-request-missing-site", m(lambda t: sub(t, "site: islamabad", "site: atlantis")))
-    scen("ref-inject-missing-fact", m(lambda t: sub(t, "fact: damage, objective", "fact: nothing, objective")))
-    scen("ref-trigger-missing-request", m(lambda t: sub(t, "trigger: {request: airlift,", "trigger: {request: nothing,")))
     scen("ref-default-missing-option", m(lambda t: sub(t, "default: standard", "default: standrd")))
     scen("ref-option-patch-missing-entity", m(lambda t: sub(t, SURGE_PATCH, "patch: {assets.c99.load_time: 1h}")))
     scen("ref-variant-patch-missing-index", m(with_variant("{injects.99.time: 2h}")))
     scen("ref-variant-patch-negative-index", m(with_variant("{injects.-1.time: 2h}")))
     scen("ref-metric-unknown", m(lambda t: sub(t, "metric: rfa_cycle_time\n", "metric: rfa_cycle_tim\n")))
-    scen("ref-metric-missing-site", m(lambda t: sub(t, "metric: fill_rate.islamabad", "metric: fill_rate.atlantis")))
     scen("ref-renamed-actor-id", m(lambda t: sub(t, "{id: un_ocha,", "{id: un_ocha_renamed,")))
     scen("ref-variant-removes-actor", m(with_variant("{actors: {un_ocha: null}}")))
     scen("formula-description-export", m(lambda t: sub(t, "description: Earthquake damage assessment arrives", "description: \"=HYPERLINK('http://x','y')\"")),
@@ -595,7 +569,7 @@ def define_type_cases() -> None:
     ]:
         scen(f"types/nested-{label}", m(lambda t, old=old, new=new: sub(t, old, new)))
     # every bundled scenario with the first entity of every section broken at once (several located lines)
-    for i, path in enumerate(sorted(BUNDLED.glob("*.yaml"))):
+    for i, path in enumerate(sorted(BUNDLED.glob("*.yaml"))[::2]):  # every other bundled file, each with a different wrong type
         wname, wvalue = WRONGS[i % 4]
 
         def make(ctx, path=path, wvalue=wvalue):
@@ -655,19 +629,13 @@ def define_set_cases() -> None:
         ("name-tag-binary", "scenario.name=!!binary aGVsbG8="),
         ("name-tag-python-apply", 'scenario.name=!!python/object/apply:os.system ["true"]'),
         ("name-tag-map-on-scalar", "scenario.name=!!map x"),
-        ("merge-key", "actors.nac={<<: {staff: 2}}"),
         ("duplicate-key", "actors.nac={staff: 2, staff: 3}"),
-        ("complex-key", "actors.nac={? [a]: 1}"),
         ("two-documents", "scenario.name=a\n---\nb"),
-        ("tab", "scenario.name=\tx: y"),
     ]:
         set_case(f"scalar-{label}", value)
     for label, value in [
         ("nowhere", "nowhere.deep.path=1"),
         ("missing-actor", "actors.nobody.staff=2"),
-        ("missing-field", "actors.nac.nothing=1"),
-        ("into-string", "scenario.name.sub=1"),
-        ("into-int", "scenario.seed.x.y=1"),
         ("index-99", "injects.99.time=1h"),
         ("index-minus-1", "injects.-1.time=1h"),
         ("index-20-digits", "actors.99999999999999999999.staff=1"),
@@ -675,9 +643,7 @@ def define_set_cases() -> None:
         ("just-equals", "="),
         ("empty-path", "=1"),
         ("double-dot", "a..b=1"),
-        ("double-dot-in-actor", "actors..staff=2"),
         ("no-equals", "actors.nac.staff"),
-        ("actors-null", "actors=null"),
         ("remove-actor", "actors.un_ocha=null"),
         ("actors-empty-list", "actors=[]"),
         ("between-one", "channels.un_nato.between=[un_ocha]"),
@@ -733,25 +699,19 @@ def define_session_cases() -> None:
     sess("bomb-map-block", lambda ctx: ok + block_bomb_map())
     sess("bomb-seq-in-observation", lambda ctx: ok + "observations: [{text: " + flow_bomb_seq() + "}]\n")
     sess("bomb-map-as-decisions", lambda ctx: "decisions: " + flow_bomb_map() + "\n")
-    sess("bomb-in-rationale", lambda ctx: "decisions:\n  dp_priority: {option: surge, rationale: " + flow_bomb_seq() + "}\n")
     sess("bomb-wide", lambda ctx: ok + "observations: " + wide_bomb() + "\n")
     sess("deep-flow-seq-20000", lambda ctx: "decisions: " + "[" * 20000 + "]" * 20000 + "\n")
     sess("deep-flow-seq-20000-unclosed", lambda ctx: "decisions: " + "[" * 20000 + "\n")
     sess("deep-flow-map-20000", lambda ctx: "observations: " + "{a: " * 20000 + "}" * 20000 + "\n")
     sess("deep-block-map-3000", lambda ctx: deep_block_map(3000))
-    sess("deep-400", lambda ctx: ok + "observations: " + "[" * 400 + "]" * 400 + "\n")
     sess("huge-52mb", lambda ctx: big_chunks(ok, b"# " + b"x" * 97 + b"\n", BIG))
-    sess("long-1mb-rationale", lambda ctx: "decisions:\n  dp_priority: {option: surge, rationale: " + "r" * 1_000_000 + "}\n", expect="any")
     sess("long-1mb-unknown-point", lambda ctx: "decisions:\n  " + "p" * 1_000_000 + ": surge\n")
     for label, text in [
         ("seed-tag-int-x", "seed: !!int x\n"),
         ("seed-5000-digits", f"seed: {DIGITS_5000}\n"),
         ("seed-0x_", "seed: 0x_\n"),
         ("at-tag-timestamp-soon", "at: {t: !!timestamp soon, step: 1}\n"),
-        ("observation-2009-13-45", "observations: [{text: 2009-13-45}]\n"),
         ("tag-python-object", "seed: !!python/object/apply:os.system [\"true\"]\n"),
-        ("tag-binary", "variant: !!binary aGk=\n"),
-        ("tag-set", "seats: !!set {nac, shape}\n"),
         ("tag-bool-maybe", "decisions: {dp_priority: !!bool maybe}\n"),
         ("tag-map-on-scalar", "decisions: !!map x\n"),
     ]:
@@ -760,11 +720,9 @@ def define_session_cases() -> None:
     sess("invalid-utf8", lambda ctx: ok.encode() + b"observations: [{text: \xff\xfe}]\n")
     sess("utf16", lambda ctx: ok.encode("utf-16"))
     sess("utf8-bom", lambda ctx: b"\xef\xbb\xbf" + ok.encode(), expect="ok")
-    sess("crlf", lambda ctx: ok.replace("\n", "\r\n"), expect="ok")
     sess("tab-indent", lambda ctx: "decisions:\n\tdp_priority: surge\n")
     sess("merge-key", lambda ctx: "base: &b {dp_priority: surge}\ndecisions: {<<: *b}\n")
     sess("duplicate-key", lambda ctx: ok + "decisions: {}\n")
-    sess("complex-key", lambda ctx: "decisions:\n  ? [dp_priority]\n  : surge\n")
     sess("toplevel-list", lambda ctx: "- dp_priority\n- surge\n")
     sess("toplevel-scalar", lambda ctx: "surge\n")
     sess("empty-file", lambda ctx: "", expect="ok")
@@ -778,17 +736,13 @@ def define_session_cases() -> None:
         ("decisions-string", "decisions: surge\n"),
         ("decisions-null", "decisions: null\n"),
         ("decision-value-list", "decisions: {dp_priority: [surge]}\n"),
-        ("decision-value-int", "decisions: {dp_priority: 5}\n"),
         ("decision-option-list", "decisions: {dp_priority: {option: [surge]}}\n"),
         ("decision-t-soon", "decisions: {dp_priority: {option: surge, t: soon}}\n"),
-        ("decision-by-list", "decisions: {dp_priority: {option: surge, by: [a], rationale: {b: 1}}}\n"),
         ("decision-unknown-point", "decisions: {dp_nothing: surge}\n"),
         ("decision-unknown-option", "decisions: {dp_priority: sprint}\n"),
         ("decision-unknown-key", "decisions: {dp_priority: {option: surge, why: x}}\n"),
         ("observations-dict", "observations: {a: 1}\n"),
         ("observations-string", "observations: text\n"),
-        ("observations-int-item", "observations: [5]\n"),
-        ("observation-text-list", "observations: [{text: [1]}]\n"),
         ("observation-empty", "observations: [{}]\n"),
         ("observation-unknown-objective", "observations: [{text: x, objective: obj_nothing}]\n"),
         ("observation-t-negative", "observations: [{text: x, t: -1h}]\n"),
@@ -797,12 +751,9 @@ def define_session_cases() -> None:
         ("release-inject-string", "releases: [{inject: one, t: 1h}]\n"),
         ("release-not-contingency", "releases: [{inject: 1, t: 1h}]\n"),
         ("release-missing-inject", "releases: [{inject: 99, t: 1h}]\n"),
-        ("release-step-negative", "releases: [{inject: 1, t: 1h, step: -1}]\n"),
         ("release-step-huge", "releases: [{inject: 1, t: 1h, step: 1000000000000000000000000000000}]\n"),
         ("at-list", "at: [1, 2]\n"),
-        ("at-missing-step", "at: {t: 1h}\n"),
         ("at-step-huge", "at: {t: 1h, step: 1000000000000000000}\n"),
-        ("at-step-float", "at: {t: 1h, step: 1.5}\n"),
         ("at-t-beyond-end", "at: {t: 99999d, step: 5}\n"),
         ("seed-string", "seed: x\n"),
         ("seed-float", "seed: 1.5\n"),
@@ -812,7 +763,6 @@ def define_session_cases() -> None:
         ("variant-unknown", "variant: nope\n"),
         ("variant-valid", "variant: slow_channel\n"),
         ("seats-string", "seats: nac\n"),
-        ("seats-int-item", "seats: [123]\n"),
         ("seats-unknown", "seats: [nobody]\n"),
         ("scenario-list", "scenario: []\n"),
         ("scenario-sha-list", "scenario: {name: x, sha256: [1]}\n"),
@@ -933,7 +883,6 @@ def define_msel_cases() -> None:
     msel_case("csv-empty", lambda ctx: "")
     msel_case("csv-header-only", lambda ctx: csv_text([]), expect="any")
     msel_case("csv-utf16", lambda ctx: csv_text(ROWS).encode("utf-16"))
-    msel_case("csv-latin1", lambda ctx: csv_text(rows_with("description", "Caf\u00e9 \u00e0 Gen\u00e8ve")).encode("latin-1"))
     msel_case("csv-utf8-bom", lambda ctx: b"\xef\xbb\xbf" + csv_text(ROWS).encode(), expect="ok")
     msel_case("csv-invalid-utf8-late", lambda ctx: csv_text(ROWS * 1 + [[str(i)] + ROWS[0][1:] for i in range(3, 2000)]).encode() + b"2001,1h,,,,un_ocha,\xff\xfe,,,\n")
     msel_case("csv-formula-cells", lambda ctx: csv_text([["1", "1h", "information", "message", "SIMCELL", "un_ocha", "=HYPERLINK(\"http://x\",\"y\")",
@@ -951,24 +900,16 @@ def define_msel_cases() -> None:
     msel_case("csv-trigger-tag-bool-maybe", lambda ctx: csv_text(rows_with("scenario_time", "{at: !!bool maybe}")))
     msel_case("csv-trigger-2009-13-45", lambda ctx: csv_text(rows_with("scenario_time", "{at: 2009-13-45}")))
     msel_case("csv-trigger-5000-digits", lambda ctx: csv_text(rows_with("scenario_time", "{inject: " + DIGITS_5000 + "}")))
-    msel_case("csv-trigger-merge-key", lambda ctx: csv_text(rows_with("scenario_time", "{<<: {at: 3h}}")))
-    msel_case("csv-trigger-duplicate-key", lambda ctx: csv_text(rows_with("scenario_time", "{at: 3h, at: 4h}")))
-    msel_case("csv-trigger-complex-key", lambda ctx: csv_text(rows_with("scenario_time", "{? [a]: 1}")))
     msel_case("csv-trigger-cycle", lambda ctx: csv_text([[*ROWS[0][:1], "{inject: 2}", *ROWS[0][2:]], [*ROWS[1][:1], "{inject: 1}", *ROWS[1][2:]]]))
     msel_case("csv-trigger-missing-request", lambda ctx: csv_text(rows_with("scenario_time", "{request: nothing, state: approved}")))
     msel_case("csv-trigger-list", lambda ctx: csv_text(rows_with("scenario_time", "[1, 2]")))
     msel_case("csv-time-20-digit-days", lambda ctx: csv_text(rows_with("scenario_time", "99999999999999999999d")), expect="any")
     msel_case("csv-seq-fullwidth", lambda ctx: csv_text(rows_with("seq", "\uff13")), expect="any")
-    msel_case("csv-seq-superscript", lambda ctx: csv_text(rows_with("seq", "\u00b2")))
     msel_case("csv-seq-5000-digits", lambda ctx: csv_text(rows_with("seq", DIGITS_5000)))
-    msel_case("csv-seq-0", lambda ctx: csv_text(rows_with("seq", "0")))
     msel_case("csv-duplicate-seq", lambda ctx: csv_text([ROWS[0], ROWS[0]]))
     msel_case("csv-unknown-actor", lambda ctx: csv_text(rows_with("to", "nobody")))
     msel_case("csv-100k-recipients", lambda ctx: csv_text(rows_with("to", ";".join(f"a{i}" for i in range(100_000)))))
     msel_case("csv-unbalanced-quote", lambda ctx: csv_text(ROWS) + '3,1h,,,,un_ocha,"never closed\n')
-    msel_case("csv-extra-columns", lambda ctx: csv_text([r + ["extra", "more"] for r in ROWS]), expect="any")
-    msel_case("csv-short-rows", lambda ctx: csv_text([["1", "1h"], ["2"]]))
-    msel_case("csv-cr-only", lambda ctx: csv_text(ROWS).replace("\n", "\r"), expect="any")
     msel_case("csv-duplicate-header", lambda ctx: csv_text(ROWS, header=COLUMNS[:-1] + ["seq"]))
     msel_case("csv-20000-rows", lambda ctx: csv_text([[str(i), f"{i % 200}h", "information", "message", "SIMCELL", "un_ocha", f"row {i}", "", "obj_cycle", ""]
                                                       for i in range(1, 20001)]), expect="any")
@@ -986,10 +927,8 @@ def define_msel_cases() -> None:
     msel_case("xlsx-text", lambda ctx: "seq,scenario_time\n1,1h\n", ext=".xlsx")
     msel_case("xlsx-zip-not-workbook", lambda ctx: _plain_zip(), ext=".xlsx")
     msel_case("xlsx-empty", lambda ctx: b"", ext=".xlsx")
-    msel_case("xlsx-truncated", lambda ctx: xlsx_bytes(ROWS)[:2000], ext=".xlsx")
     msel_case("xlsx-truncated-half", lambda ctx: (lambda b: b[: len(b) // 2])(xlsx_bytes(ROWS)), ext=".xlsx")
     msel_case("xlsx-no-header", lambda ctx: xlsx_bytes(ROWS, header=None), ext=".xlsx")
-    msel_case("xlsx-empty-workbook", lambda ctx: xlsx_bytes([], header=None), ext=".xlsx")
     msel_case("xlsx-numbers-and-dates", lambda ctx: xlsx_bytes([[1, 1.5, None, None, None, "un_ocha", 3.14, None, None, None],
                                                                [2.0, __import__("datetime").datetime(2009, 1, 1), "x", "y", "z", "un_ocha", "d", "", "", ""]]),
               ext=".xlsx")
@@ -1166,7 +1105,6 @@ def define_report_cases() -> None:
     report_case("events-t-1e308", lambda d, ctx: _edit_record(d, 3, t=1e308), expect="any")
     report_case("events-seq-list", lambda d, ctx: _edit_record(d, 3, seq=[1, 2]))
     report_case("events-actor-dict", lambda d, ctx: _edit_record(d, 3, actor={"a": 1}))
-    report_case("events-to-int", lambda d, ctx: _edit_record(d, 0, to=5))
     report_case("events-request-state-wrong-types", lambda d, ctx: _edit_record(d, _kind_index(d, "request_state"), **{
         k: [1] for k in json.loads(_lines(d)[_kind_index(d, "request_state")]) if k not in ("kind", "t", "seq")}))
     report_case("events-delivery-quantity-string", lambda d, ctx: _edit_record(d, _kind_index(d, "delivery"), **{
@@ -1180,17 +1118,13 @@ def define_report_cases() -> None:
     report_case("events-blank-line", lambda d, ctx: _set_line(d, 3, ""))
     report_case("events-invalid-utf8", lambda d, ctx: (d / "events.jsonl").write_bytes((d / "events.jsonl").read_bytes().replace(b"un_ocha", b"un_\xff\xfe", 1)))
     report_case("events-nul-bytes", lambda d, ctx: (d / "events.jsonl").write_bytes((d / "events.jsonl").read_bytes().replace(b"\n", b"\n\x00", 1)))
-    report_case("events-reversed", lambda d, ctx: _write(d, "events.jsonl", "".join(reversed(_lines(d)))), expect="any")
     report_case("events-duplicated-seq", lambda d, ctx: [_edit_record(d, i, seq=0) for i in range(len(_lines(d)))], expect="any")
     report_case("events-50mb-actor", lambda d, ctx: _set_line(d, 3, json.dumps({**json.loads(_lines(d)[3]), "actor": "A" * (50 * 1024 * 1024)})), expect="any")
     report_case("events-is-directory", lambda d, ctx: ((d / "events.jsonl").unlink(), (d / "events.jsonl").mkdir()))
-    report_case("events-missing", lambda d, ctx: (d / "events.jsonl").unlink())
-    report_case("events-dev-zero-link", lambda d, ctx: ((d / "events.jsonl").unlink(), os.symlink("/dev/zero", d / "events.jsonl")))
     report_case("events-fifo", lambda d, ctx: ((d / "events.jsonl").unlink(), os.mkfifo(d / "events.jsonl")))
     # manifest.json
     report_case("manifest-list", lambda d, ctx: _write(d, "manifest.json", "[1, 2]"))
     report_case("manifest-records-string", lambda d, ctx: _edit_json(d, "manifest.json", _mut(records="45")))
-    report_case("manifest-records-float", lambda d, ctx: _edit_json(d, "manifest.json", lambda m: {**m, "records": float(m["records"])}), expect="any")
     report_case("manifest-missing-outcome", lambda d, ctx: _edit_json(d, "manifest.json", _mut(outcome=_DROP)))
     report_case("manifest-outcome-list", lambda d, ctx: _edit_json(d, "manifest.json", _mut(outcome=[])))
     report_case("manifest-end-time-string", lambda d, ctx: _edit_json(d, "manifest.json", _mut(outcome__end_time="late")))
@@ -1203,12 +1137,10 @@ def define_report_cases() -> None:
     report_case("manifest-empty-object", lambda d, ctx: _write(d, "manifest.json", "{}"))
     report_case("manifest-deep-json", lambda d, ctx: _write(d, "manifest.json", "[" * 100_000 + "]" * 100_000))
     report_case("manifest-not-json", lambda d, ctx: _write(d, "manifest.json", "records: 45\n"))
-    report_case("manifest-nan", lambda d, ctx: _write(d, "manifest.json", (d / "manifest.json").read_text().replace('"end_time": 240.0', '"end_time": NaN')), expect="any")
     # metrics.json
     report_case("metrics-empty-object", lambda d, ctx: _write(d, "metrics.json", "{}"))
     report_case("metrics-values-list", lambda d, ctx: _edit_json(d, "metrics.json", _mut(values=[])))
     report_case("metrics-values-strings", lambda d, ctx: _edit_json(d, "metrics.json", lambda x: {**x, "values": {k: str(v) for k, v in x["values"].items()}}))
-    report_case("metrics-values-nan", lambda d, ctx: _write(d, "metrics.json", re.sub(r'": (\d+\.\d+)', '": NaN', (d / "metrics.json").read_text())), expect="any")
     report_case("metrics-objectives-string", lambda d, ctx: _edit_json(d, "metrics.json", _mut(objectives="all good")))
     report_case("metrics-objectives-items-wrong", lambda d, ctx: _edit_json(d, "metrics.json", lambda x: {**x, "objectives": [1, "two", None, {"id": []}]}))
     report_case("metrics-objective-fields-wrong", lambda d, ctx: _edit_json(d, "metrics.json", lambda x: {**x, "objectives": [
@@ -1235,7 +1167,6 @@ def define_report_cases() -> None:
     report_case("session-observations-string", lambda d, ctx: _edit_json(d, "session.json", _mut(observations="x")), base="playdir")
     report_case("session-observation-fields-wrong", lambda d, ctx: _edit_json(d, "session.json", _mut(observations=[{"text": [], "t": "x", "objective": 5}])), base="playdir")
     report_case("session-counterfactuals-garbage", lambda d, ctx: _edit_json(d, "session.json", _mut(counterfactuals=["x", 1, None])), base="playdir")
-    report_case("session-releases-wrong", lambda d, ctx: _edit_json(d, "session.json", _mut(releases=[{"inject": "x", "t": None}])), base="playdir")
     report_case("session-deep-json", lambda d, ctx: _write(d, "session.json", "[" * 100_000 + "]" * 100_000), base="playdir")
     # the directory itself
     report_case("rundir-is-file", lambda d, ctx: d / "manifest.json")
@@ -1363,8 +1294,6 @@ def define_cli_cases() -> None:
                                                   [mini, str(ctx.corpus / "cli" / "nonempty")]))
     cli_case("run-filename-with-newline", lambda ctx: (["run", ctx.file("cli/bad\nname.yaml", "scenario: [\n"), "--out", o(ctx, "f")],
                                                        [str(ctx.corpus / "cli" / "bad\nname.yaml")]))
-    cli_case("run-filename-with-colons", lambda ctx: (["run", ctx.file("cli/a:1:2.yaml", "scenario: [\n"), "--out", o(ctx, "g")],
-                                                      [str(ctx.corpus / "cli" / "a:1:2.yaml")]))
     cli_case("run-missing-file", lambda ctx: (["run", str(ctx.corpus / "cli" / "none.yaml"), "--out", o(ctx, "h")], [str(ctx.corpus / "cli" / "none.yaml")]))
     cli_case("run-empty-path", lambda ctx: (["run", "", "--out", o(ctx, "i")], ["", "."]))  # "" names the current directory
     cli_case("run-decisions-with-releases", lambda ctx: (["run", mini, "--decisions", ctx.file("cli/rel.yaml", "releases: [{inject: 1, t: 1h}]\n"), "--out", o(ctx, "j")],
@@ -1375,7 +1304,6 @@ def define_cli_cases() -> None:
     cli_case("compare-n-0", lambda ctx: (["compare", mini, "-n", "0", "--workers", "1", "--out", o(ctx, "k")], [mini, o(ctx, "k")]))
     cli_case("compare-n-negative", lambda ctx: (["compare", mini, "-n", "-3", "--workers", "1", "--out", o(ctx, "l")], [mini, o(ctx, "l")]))
     cli_case("compare-variants-unknown", lambda ctx: (["compare", mini, "-n", "2", "--workers", "1", "--variants", "nope", "--out", o(ctx, "m")], [mini, o(ctx, "m")]))
-    cli_case("compare-variants-empty", lambda ctx: (["compare", mini, "-n", "2", "--workers", "1", "--variants", ",", "--out", o(ctx, "n")], [mini, o(ctx, "n")]))
     cli_case("compare-workers-0", lambda ctx: (["compare", mini, "-n", "2", "--workers", "0", "--out", o(ctx, "o")], [mini, o(ctx, "o")]))
     cli_case("compare-out-is-file", lambda ctx: (["compare", mini, "-n", "2", "--workers", "1", "--out", ctx.file("cli/plain-file.txt", "x")],
                                                  [mini, ctx.file("cli/plain-file.txt", "x")]))
@@ -1390,8 +1318,6 @@ def define_cli_cases() -> None:
 
     sweep("control", "actors.nac.staff=1,2", expect="ok")
     sweep("param-double-dot", "a..b=1,2")
-    sweep("param-empty-path", "=1,2")
-    sweep("param-no-values", "actors.nac.staff=")
     sweep("param-python-tag", "actors.nac.staff=!!python/object/apply:os.system [true]")
     sweep("param-2009-13-45", "scenario.start=2009-13-45")
     sweep("param-tag-timestamp-soon", "scenario.start=!!timestamp soon")
@@ -1419,8 +1345,6 @@ def define_cli_cases() -> None:
     play("seed-with-recorded-session", ["--session", "@SCRIPT", "--seed", "9", "--out", "@OUT", "-n", "0"], script="at: {t: 1h, step: 3}\nseed: 1\n")
     cli_case("report-format-unknown", lambda ctx: (["report", str(ctx.setup["rundir"]), "--format", "pdf", "--out", o(ctx, "r1")],
                                                    [str(ctx.setup["rundir"]), o(ctx, "r1")]), needs=("rundir",))
-    cli_case("report-format-empty", lambda ctx: (["report", str(ctx.setup["rundir"]), "--format", ",", "--out", o(ctx, "r2")],
-                                                 [str(ctx.setup["rundir"]), o(ctx, "r2")]), expect="any", needs=("rundir",))
     cli_case("report-out-is-file", lambda ctx: (["report", str(ctx.setup["rundir"]), "--out", ctx.file("cli/plain-file.txt", "x")],
                                                 [str(ctx.setup["rundir"]), ctx.file("cli/plain-file.txt", "x")]), needs=("rundir",))
     cli_case("msel-export-out-nonexistent-dir", lambda ctx: (["msel", "export", mini, "--out", str(ctx.corpus / "cli" / "no" / "such" / "msel.csv")],
@@ -1454,6 +1378,7 @@ def _limits() -> None:  # preexec_fn: runs in the child between fork and exec
 def child_env() -> dict[str, str]:
     env = dict(os.environ)
     env["TERM"] = "dumb"
+    env["PYTHONFAULTHANDLER"] = "1"  # a case killed by a signal (SIGABRT from a failed allocation...) still says where
     env.pop("COLUMNS", None)
     env.pop("LINES", None)
     return env
@@ -1588,18 +1513,28 @@ def traceback_info(text: str) -> tuple[str, str] | None:
     """(exception line, innermost frame) of the last traceback in ``text``."""
     i = text.rfind("Traceback (most recent call last):")
     if i < 0:
-        return None
+        fatal = text.find("Fatal Python error:")  # faulthandler: innermost frame first
+        if fatal < 0:
+            return None
+        lines = text[fatal:].splitlines()
+        frames = [line.strip() for line in lines if line.startswith("  File ")]
+        where = re.sub(r".*?/site-packages/", "site-packages/", (frames[0] if frames else "").replace(str(REPO) + "/", ""))
+        inner = next((f for f in frames if "/coopsim/" in f or f.startswith('File "coopsim')), "")
+        inner = inner.replace(str(REPO) + "/", "")
+        return lines[0].strip(), where + (f" (from {inner})" if inner and inner not in where else "")
     block = text[i:].splitlines()[1:]
     frame, exc = "", ""
-    for n, line in enumerate(block):
+    for line in block:
         if line.startswith("  File "):
             frame = line.strip()
         elif line and not line.startswith(" ") and not line.startswith("\t"):
             exc = line
             break
+    ours = [line.strip() for line in block if line.startswith("  File ") and "/coopsim/" in line]
+    inner = ours[-1].replace(str(REPO) + "/", "") if ours else ""
     frame = frame.replace(str(REPO) + "/", "").replace(sys.prefix + "/", "")
     frame = re.sub(r".*?/site-packages/", "site-packages/", frame)
-    return exc.strip(), frame
+    return exc.strip(), frame + (f" (from {inner})" if inner and inner != frame else "")
 
 
 def classify(case: Case) -> None:
@@ -1626,7 +1561,7 @@ def classify(case: Case) -> None:
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
         reasons.append(f"killed by {name}" + (" (memory)" if r["max_rss_mb"] > MEM_LIMIT / 2**20 * 0.8 else ""))
     if tb:
-        reasons.append("memory: MemoryError" if memory else "traceback")
+        reasons.append("memory: MemoryError" if memory else ("Python fatal error" if tb[0].startswith("Fatal Python error") else "traceback"))
     if not r["timed_out"] and code >= 0:
         if code == 0:
             budget = OK_BUDGET.get(case.command, ANSWER_LIMIT)
@@ -1780,6 +1715,7 @@ def main(argv: list[str] | None = None) -> int:
                 classify(c)
             except Exception as exc:  # noqa: BLE001
                 c.result.update({"class": "SKIP", "reasons": [f"could not classify: {exc}"]})
+        confirm_timing(runnable, args, env)
         report(selected, root, built, time.monotonic() - t0, args)
         if args.json or args.keep:
             path = Path(args.json) if args.json else root / "results.json"
@@ -1791,6 +1727,40 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
     return 0
+
+
+def confirm_timing(cases: list[Case], args, env: dict[str, str]) -> None:
+    """Refusals BAD only for taking > 2 s while cases ran in parallel are run again alone.
+
+    With --jobs 2 on 2 cores (and whatever else the machine is doing) a 1.8 s
+    refusal can take 2.2 s. A refusal writes nothing, so running it again is
+    safe; it stays BAD only if it is also slow alone.
+    """
+    if args.jobs <= 1:
+        return
+    slow = [c for c in cases if c.result.get("class") == "BAD" and c.result.get("returncode") == 1
+            and all(r.startswith("took ") for r in c.result.get("reasons", []))]
+    again = []
+    for c in slow:
+        twin = Case(c.name, c.build, c.expect, c.needs)
+        twin.argv, twin.prefixes = c.argv, c.prefixes
+        twin.workdir = c.workdir.parent / (c.workdir.name + ".again")
+        twin.workdir.mkdir(parents=True, exist_ok=True)
+        again.append((c, twin))
+    if not again:
+        return
+    execute([t for _, t in again], 1, args.timeout, env, "timing re-run ")
+    for c, twin in again:
+        try:
+            classify(twin)
+        except Exception:  # noqa: BLE001
+            continue
+        first = c.result["seconds"]
+        if twin.result.get("class") == "BAD":
+            c.result["reasons"] = [r + f" (alone: {twin.result['seconds']:.1f} s)" if r.startswith("took ") else r for r in c.result["reasons"]]
+        else:
+            c.result.update({k: twin.result[k] for k in ("class", "seconds", "reasons", "returncode", "max_rss_mb")})
+            c.result["note"] = f"took {first:.1f} s with {args.jobs} cases at once, {twin.result['seconds']:.1f} s alone (load-sensitive)"
 
 
 def report(cases: list[Case], root: Path, built: float, total: float, args) -> None:

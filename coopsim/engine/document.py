@@ -48,7 +48,7 @@ class Limits:
     """The largest file read (``coopsim --input-limit``, or COOPSIM_INPUT_LIMIT)."""
     max_depth: int = 100
     """How deeply mappings and lists may nest."""
-    max_values: int = 250_000
+    max_values: int = 100_000
     """Values in one document, each value an alias repeats counted again (the alias-expansion budget)."""
 
 
