@@ -10,11 +10,29 @@ import sys
 
 import click
 
+MAX_LINE = 600
+"""The longest line an error may take: what a reader takes in at a glance, with its location and what was expected."""
+_CONTROL = {c: f"\\x{c:02x}" for c in range(32)} | {9: "\\t", 10: "\\n", 13: "\\r", 127: "\\x7f"}
+
+
+def one_line(text: str) -> str:
+    """``text`` as one readable line: control characters shown escaped, and an overlong middle elided.
+
+    An error often repeats what the user gave (a --set value, an id, a file
+    name); that must not break the line or bury the location and the
+    expectation at its two ends.
+    """
+    text = text.translate(_CONTROL)
+    if len(text) > MAX_LINE:
+        text = text[: MAX_LINE - 200] + " [...] " + text[-190:]
+    return text
+
 
 class ProblemsError(click.ClickException):
     """Bad input: one ``file:line:col: what (expected)`` line per problem, exit status 1."""
 
     def __init__(self, lines: list[str]):
+        lines = [one_line(line) for line in lines]
         super().__init__("\n".join(lines))
         self.lines = lines
 
@@ -25,6 +43,48 @@ class ProblemsError(click.ClickException):
 
 def _problems(exc) -> ProblemsError:
     return ProblemsError([str(p) for p in exc.problems])
+
+
+class _Commands(click.Group):
+    """The command group, with every mistake on the command line answered in one line and exit status 1.
+
+    Click's own usage errors (an unknown option, a value of the wrong kind)
+    print a usage block; here they are one line that says where to look. A
+    bug is one line too, with the traceback kept in a file to report (or
+    raised as it is with COOPSIM_DEBUG=1).
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # noqa: D102
+        import os
+
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "coopsim"
+            click.echo(one_line(f"{where}: {exc.format_message().rstrip('.')} (see: {where} --help)"), err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        except Exception as exc:
+            if os.environ.get("COOPSIM_DEBUG"):
+                raise
+            sys.exit(_crashed(exc))
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _crashed(exc: Exception) -> int:
+    """Keep a bug's traceback in a file and say so in one line; the exit status is 70 (an internal error)."""
+    import tempfile
+    import traceback
+
+    with tempfile.NamedTemporaryFile("w", prefix="coopsim-crash-", suffix=".txt", delete=False, encoding="utf-8") as fh:
+        fh.write("".join(traceback.format_exception(exc)))
+    click.echo(one_line(f"coopsim: internal error: {type(exc).__name__}: {exc} (a coopsim bug; the details are in {fh.name})"), err=True)
+    return 70
 
 
 def _input_limit(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
@@ -38,7 +98,7 @@ def _input_limit(ctx: click.Context, param: click.Parameter, value: str | None) 
         raise click.BadParameter(str(exc), ctx, param) from None
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="coopsim")
 @click.option(
     "--input-limit",
@@ -213,8 +273,8 @@ def report(run_dir: str, formats: str, out: str | None) -> None:
 @main.command()
 @click.argument("file")
 @click.option("--variants", help="Comma-separated variant names (default: all of the file's variants).")
-@click.option("--replications", "-n", type=int, default=30, show_default=True, help="Replications per variant.")
-@click.option("--workers", type=int, help="Worker processes (default: the core count; 1 runs here).")
+@click.option("--replications", "-n", type=click.IntRange(min=1), default=30, show_default=True, help="Replications per variant.")
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: the core count; 1 runs here).")
 @click.option("--out", type=click.Path(file_okay=False), help="Where the results archive goes (default: runs/NAME-compare).")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a setting in every variant (repeatable).")
 @click.option("--dask", "dask_address", metavar="ADDRESS|local", help="Run on a Dask scheduler, or `local` for a LocalCluster.")
@@ -261,28 +321,22 @@ def compare(
         archive = Archive(out_dir / "results.sqlite")
         names = [v.strip() for v in variants.split(",")] if variants else None
         total = (len(names or scenario.variants) + 1) * replications
-        with click.progressbar(length=total, label="replications", show_eta=True, show_pos=True, file=sys.stderr) as bar:
-            done = [0]
-
-            def tick(finished: int, _total: int) -> None:
-                bar.update(finished - done[0])
-                done[0] = finished
-
-            result = run_compare(
-                scenario,
-                names,
-                replications,
-                executor=executor,
-                workers=workers,
-                archive=archive,
-                progress=tick,
-                keep_logs=out_dir / "logs" if keep_logs else None,
-            )
+        result = run_compare(
+            scenario,
+            names,
+            replications,
+            executor=executor,
+            workers=workers,
+            archive=archive,
+            progress=_count_line("replications"),
+            keep_logs=out_dir / "logs" if keep_logs else None,
+        )
     except ScenarioError as exc:
         raise _problems(exc) from None
     except (DaskMissing, OutputDirError, ArchiveError) as exc:
         raise ProblemsError([str(exc)]) from None
     finally:
+        _clear_progress()
         if close is not None:
             close()
     if result.reused:
@@ -310,8 +364,8 @@ def compare(
     metavar="PATH=V1,V2,...",
     help="A parameter and the values to try (repeatable); every combination runs.",
 )
-@click.option("--replications", "-n", type=int, default=10, show_default=True, help="Replications per combination.")
-@click.option("--workers", type=int, help="Worker processes (default: the core count; 1 runs here).")
+@click.option("--replications", "-n", type=click.IntRange(min=1), default=10, show_default=True, help="Replications per combination.")
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: the core count; 1 runs here).")
 @click.option("--out", type=click.Path(file_okay=False), help="Where results go (default: runs/NAME-sweep).")
 def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | None, out: str | None) -> None:
     """Sweep parameters full-factorially and rank them by effect on each objective.
@@ -349,11 +403,13 @@ def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | 
         out_dir = Path(out or Path("runs") / f"{Path(file).stem}-sweep")
         claim_dir(out_dir, "sweep", ARCHIVE_FILES)
         archive = Archive(out_dir / "results.sqlite")
-        result = run_sweep(scenario, grid, replications, workers=workers, archive=archive)
+        result = run_sweep(scenario, grid, replications, workers=workers, archive=archive, progress=_count_line("sweep runs"))
     except ScenarioError as exc:
         raise _problems(exc) from None
     except (OutputDirError, ArchiveError) as exc:
         raise ProblemsError([str(exc)]) from None
+    finally:
+        _clear_progress()
     effects = main_effects(scenario, result, grid)
     click.echo(
         f"{scenario.scenario.name}: {len(result.variants)} combinations x {replications} replications"
@@ -421,9 +477,14 @@ def new(name: str, out: str, origin: str | None) -> None:
 @click.option("--seed", type=int, help="Run seed of a new session (default: the scenario's own).")
 @click.option("--variant", help="Play one of the scenario's variants (a new session only).")
 @click.option(
-    "--replications", "-n", type=int, default=20, show_default=True, help="Replications per alternative option in the counterfactuals."
+    "--replications",
+    "-n",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Replications per alternative option in the counterfactuals (0: none).",
 )
-@click.option("--workers", type=int, help="Worker processes for the counterfactuals (default: the core count).")
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes for the counterfactuals (default: the core count).")
 @click.option(
     "--out",
     type=click.Path(file_okay=False),

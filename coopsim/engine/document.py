@@ -31,7 +31,8 @@ import yaml
 Path_ = tuple[Any, ...]
 """A path into the data: mapping keys and list indices, e.g. ``("actors", 2, "staff")``."""
 
-_SAFE_TAGS = {"tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")}
+_SCALAR_TAGS = {"tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "timestamp")}
+_SAFE_TAGS = _SCALAR_TAGS | {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 _MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser where installed: fast, and not recursive
 
@@ -246,6 +247,7 @@ class _Frame:
     path: Path_
     start: int  # where this node's entries begin in the builder's list
     anchor: str | None
+    chars: int = 0  # the builder's text count when this node began
     key: Any = None  # the key whose value comes next (mappings), or None while a key is awaited
 
 
@@ -266,10 +268,12 @@ class _Builder:
         self.problems: list[Problem] = []
         self.stack: list[_Frame] = []
         self.count = 0
+        self.chars = 0  # characters of scalar text built, counting what aliases repeat
         self.skip = 0  # > 0 while inside a collection that was refused: its events are counted, not built
         # Every value and key position recorded, in order, so an anchored node's can be repeated under an alias.
         self.entries: list[tuple[bool, Path_, Position]] = []
-        self.anchors: dict[str, tuple[Any, int, int, Path_] | None] = {}  # None: anchored on something refused
+        # anchor -> (value, its entries first:last, its path, its characters); None: anchored on something refused
+        self.anchors: dict[str, tuple[Any, int, int, Path_, int] | None] = {}
         self.open_anchors: set[str] = set()
 
     def build(self) -> Document:
@@ -337,8 +341,17 @@ class _Builder:
         self.doc.values[path] = pos
         self.entries.append((False, path, pos))
 
-    def _count(self, n: int, mark: Any) -> None:
+    def _count(self, n: int, mark: Any, chars: int = 0) -> None:
         self.count += n
+        self.chars += chars
+        if self.chars > 2 * self.limits.max_bytes:
+            raise _Fatal(
+                Problem(
+                    _mark(self.source, mark),
+                    f"the document holds more than {size_text(2 * self.limits.max_bytes)} of text, counting what its aliases repeat",
+                    "a scenario-sized document; a YAML alias bomb is refused",
+                )
+            )
         if self.count > self.limits.max_values:
             raise _Fatal(
                 Problem(
@@ -360,7 +373,7 @@ class _Builder:
 
     # -- events
     def _scalar(self, event: yaml.ScalarEvent) -> None:
-        self._count(1, event.start_mark)
+        self._count(1, event.start_mark, len(event.value))
         pos = _mark(self.source, event.start_mark)
         tag = event.tag
         if tag is None or tag == "!":
@@ -369,19 +382,20 @@ class _Builder:
             key = self._key(event.value, tag, pos)
             self._take_key(key, pos)
             if event.anchor is not None:
-                self.anchors[event.anchor] = None if key is _BAD_KEY else (key, 0, 0, ())
+                self.anchors[event.anchor] = None if key is _BAD_KEY else (key, 0, 0, (), len(event.value))
             return
         path = self._here()
         if path is not None:
             self._record(path, pos)
-        if tag not in _SAFE_TAGS:
-            self.problems.append(_refused_tag(tag, pos))
+        if tag not in _SCALAR_TAGS:
+            self.problems.append(_refused_tag(tag, pos) if tag not in _SAFE_TAGS else _misplaced_tag(tag, pos, "a plain value"))
             value = None
         else:
             value = self._construct(event, tag, pos)
         self._place(value)
         if event.anchor is not None:
-            self.anchors[event.anchor] = (value, len(self.entries) - 1, len(self.entries), path) if path is not None else None
+            entry = (value, len(self.entries) - 1, len(self.entries), path, len(event.value))
+            self.anchors[event.anchor] = entry if path is not None else None
 
     def _key(self, text: str, tag: str, pos: Position) -> Any:
         if tag not in _SAFE_TAGS:
@@ -418,8 +432,8 @@ class _Builder:
         path = self._here()
         if path is not None:
             self._record(path, pos)
-        if tag not in _SAFE_TAGS:
-            self.problems.append(_refused_tag(tag, pos))
+        if tag != (_MAP if mapping else _SEQ):
+            self.problems.append(_refused_tag(tag, pos) if tag not in _SAFE_TAGS else _misplaced_tag(tag, pos, "a mapping or list"))
             self._place(None)
             self._refuse_subtree(event)
             return
@@ -427,7 +441,7 @@ class _Builder:
             self._place(None)
             self._refuse_subtree(event)
             return
-        self.stack.append(_Frame({} if mapping else [], path, len(self.entries) - 1, event.anchor))
+        self.stack.append(_Frame({} if mapping else [], path, len(self.entries) - 1, event.anchor, self.chars))
         if event.anchor is not None:
             self.open_anchors.add(event.anchor)
 
@@ -453,7 +467,7 @@ class _Builder:
         self._place(frame.value)
         if frame.anchor is not None:
             self.open_anchors.discard(frame.anchor)
-            self.anchors[frame.anchor] = (frame.value, frame.start, len(self.entries), frame.path)
+            self.anchors[frame.anchor] = (frame.value, frame.start, len(self.entries), frame.path, self.chars - frame.chars)
 
     def _alias(self, event: yaml.AliasEvent) -> None:
         pos = _mark(self.source, event.start_mark)
@@ -466,7 +480,7 @@ class _Builder:
         else:
             anchored = self.anchors[name]
         if self._awaiting_key():
-            self._count(1, event.start_mark)
+            self._count(1, event.start_mark, anchored[4] if anchored is not None else 0)
             value = anchored[0] if anchored is not None else None
             if anchored is not None and (value is None or isinstance(value, (dict, list))):
                 self.problems.append(Problem(pos, "a key must be plain text", "a name"))
@@ -480,8 +494,8 @@ class _Builder:
                 self._record(path, pos)
             self._place(None)
             return
-        value, first, last, anchored_at = anchored
-        self._count(max(1, last - first), event.start_mark)
+        value, first, last, anchored_at, chars = anchored
+        self._count(max(1, last - first), event.start_mark, chars)
         if path is not None:
             # the alias repeats the anchored node: its values, and where each was written
             n = len(anchored_at)
@@ -539,6 +553,12 @@ def parse_yaml(text: str, source: str) -> Document:
             f"the text is {size_text(len(text))}, over the input limit of {size_text(_limits.max_bytes)}",
             _raise_hint(_limits.max_bytes),
         )
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # lone surrogates: bytes that were never UTF-8 (from a file name or an argument)
+        line = text.count("\n", 0, exc.start) + 1
+        col = exc.start - (text.rfind("\n", 0, exc.start) + 1) + 1
+        raise refuse(source, "not UTF-8 text", "a UTF-8 value", line, col) from None
     builder = _Builder(source, _Loader(text))
     try:
         doc = builder.build()
@@ -592,6 +612,11 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, source: str) -> Problem:
         )
     mark = exc.problem_mark or opened
     return Problem(_mark(source, mark) if mark else Position(source, 1, 1), f"malformed YAML: {what}", "valid YAML")
+
+
+def _misplaced_tag(tag: str, pos: Position, what: str) -> Problem:
+    kind = tag.rsplit(":", 1)[-1]
+    return Problem(pos, f"the tag !!{kind} cannot go on {what}", "the value written without a tag")
 
 
 def _refused_tag(tag: str, pos: Position) -> Problem:

@@ -65,6 +65,13 @@ def check_out_dir(final: Path, kind: str, *, replace: bool = True, what: str = "
     Raises:
         OutputDirError: why ``final`` cannot take the output, in one line.
     """
+    try:
+        _check_out_dir(final, kind, replace=replace, what=what)
+    except OSError as exc:
+        raise OutputDirError(f"{final}: cannot be looked into ({exc.strerror or exc}) (expected a directory coopsim may write)") from None
+
+
+def _check_out_dir(final: Path, kind: str, *, replace: bool = True, what: str = "") -> None:
     what = what or f"a {kind} directory"
     if not final.exists() and not final.is_symlink():
         return
@@ -106,8 +113,21 @@ def claim_dir(directory: Path, kind: str, files: list[str]) -> None:
         if marker["kind"] != kind:
             raise OutputDirError(f"{directory}: holds a coopsim {marker['kind']} output, not a {kind} archive (expected a new directory)")
         return
-    directory.mkdir(parents=True, exist_ok=True)
-    write_marker(directory, kind, files)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        write_marker(directory, kind, files)
+    except OSError as exc:
+        raise OutputDirError(
+            f"{directory}: cannot make the directory ({_why_not(directory, exc)}) (expected a writable place for it)"
+        ) from None
+
+
+def _why_not(path: Path, exc: OSError) -> str:
+    """Why a directory could not be made: a file in the way says so, else the system's words."""
+    for parent in path.parents:
+        if parent.exists():
+            return f"{parent} is a file, not a directory" if not parent.is_dir() else (exc.strerror or str(exc))
+    return exc.strerror or str(exc)
 
 
 def fresh_dir(base: Path) -> Path:
@@ -139,9 +159,12 @@ def run_dir_name(name: str, variant: str | None, seed: int, *, settings: Any = N
 def staging_dir(final: Path) -> Path:
     """A fresh directory next to ``final`` to write an output into; a dead run's leftovers there are cleared first."""
     final = final.resolve()
-    final.parent.mkdir(parents=True, exist_ok=True)
-    clear_leftovers(final.parent)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        clear_leftovers(final.parent)
+        staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    except OSError as exc:
+        raise OutputDirError(f"{final}: cannot make the directory ({_why_not(final, exc)}) (expected a writable place for it)") from None
     (staging / _STAGING).write_text(json.dumps({"host": socket.gethostname(), "pid": os.getpid()}), encoding="utf-8")
     # mkdtemp makes it private (0700); an output directory should get the usual permissions
     umask = os.umask(0)
