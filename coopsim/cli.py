@@ -247,8 +247,10 @@ def _report(run_dir, out, formats: str):
 
     try:
         return write_report(run_dir, out, tuple(f.strip() for f in formats.split(",") if f.strip()))
-    except (RunDirError, OutputDirError, ValueError) as exc:
+    except (RunDirError, OutputDirError) as exc:
         raise ProblemsError([str(exc)]) from None
+    except ValueError as exc:
+        raise ProblemsError([f"--format: {exc}"]) from None
 
 
 @main.command()
@@ -395,7 +397,8 @@ def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | 
             path, sep, values = p.partition("=")
             if not sep or not path.strip() or not values:
                 raise ProblemsError([f"--param {p}: expected PATH=V1,V2,... (e.g. actors.nac.staff=1,2)"])
-            grid[path.strip()] = [parse_yaml(v, f"--param {p}").data if v.strip() else v for v in values.split(",")]
+            label = f"--param {p if len(p) <= 60 else p[:57] + '...'}"
+            grid[path.strip()] = [parse_yaml(v, label).data if v.strip() else v for v in values.split(",")]
         scenario = load_scenario(file)
         for path, values in grid.items():  # check every value before running anything
             for value in values:

@@ -132,6 +132,12 @@ class ScenarioError(Exception):
         return "\n".join(str(p) for p in self.problems)
 
 
+def shown(value: Any, width: int = 60) -> str:
+    """``repr(value)`` for a message, cut short: an error repeats what was written, never a whole megabyte of it."""
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 4] + "...'"
+
+
 def refuse(source: str, message: str, expected: str = "", line: int = 1, col: int = 1) -> ScenarioError:
     """A ScenarioError of one problem at ``source:line:col``."""
     return ScenarioError([Problem(Position(source, line, col), message, expected)])

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .document import Document, Path_, Position, Problem, ScenarioError, decode, parse_yaml, read_input
+from .document import Document, Path_, Position, Problem, ScenarioError, decode, parse_yaml, read_input, shown
 from .metric_names import METRICS, split_metric
 from .patch import apply_located_patch
 from .routing import find_path
@@ -106,7 +106,7 @@ def apply_variant(scenario: Scenario, name: str) -> Scenario:
 
 def apply_override(scenario: Scenario, override: str) -> Scenario:
     """Apply one ``dotted.path=value`` setting; the value is read as YAML."""
-    label = f"--set {override}"
+    label = f"--set {override if len(override) <= 60 else override[:57] + '...'}"
     path, sep, value_text = override.partition("=")
     if not sep or not path.strip():
         raise ScenarioError([Problem(Position(label, 1, 1), "a setting needs a path and a value", "dotted.path=value")])
@@ -180,7 +180,7 @@ def _translate(doc: Document, exc: ValidationError, root: type[BaseModel]) -> It
             allowed = _allowed_keys(root, doc.data, path[:-1])
             problem = Problem(
                 doc.position(path, key=True),
-                f"unknown key {key!r} in {_where(doc.data, path[:-1])}",
+                f"unknown key {shown(key)} in {_where(doc.data, path[:-1])}",
                 f"one of: {', '.join(allowed)}" if allowed else "no other keys",
             )
         elif kind == "missing":
@@ -210,16 +210,16 @@ def _explain(err: dict) -> tuple[str, str]:
     if kind == "union_tag_not_found":
         return "no dist given", "a plain duration, or {dist: fixed|uniform|triangular|exponential|lognormal|normal, ...}"
     if kind in {"literal_error", "enum"}:
-        return f"{got!r} is not allowed", "one of " + err["ctx"]["expected"]
+        return f"{shown(got)} is not allowed", "one of " + err["ctx"]["expected"]
     if kind == "string_pattern_mismatch":
-        return f"{got!r} is not a valid identifier", "letters, digits, _ and -, starting with a letter"
+        return f"{shown(got)} is not a valid identifier", "letters, digits, _ and -, starting with a letter"
     ctx = err.get("ctx", {})
     worded = _EXPECTED.get(kind)
     if worded is not None:
         expected = "expected " + worded.format(**ctx)
     else:
         expected = "expected " + msg.removeprefix("Input should be ").removeprefix("Value should have ")
-    return (f"got {got!r}" if not isinstance(got, (dict, list)) else f"got a {type(got).__name__}"), expected
+    return (f"got {shown(got)}" if not isinstance(got, (dict, list)) else f"got a {type(got).__name__}"), expected
 
 
 # Our own words for pydantic's common error types, so messages stay the same across pydantic versions.
@@ -332,6 +332,7 @@ def _where(data: Any, path: Path_) -> str:
         else:
             parts.append(str(part))
             node = node.get(part) if isinstance(node, dict) else None
+    parts = [p if len(p) <= 40 else p[:37] + "..." for p in parts]  # an id may be as long as the author typed it
     return ".".join(parts) or "the document"
 
 
@@ -350,7 +351,7 @@ def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
             if value in first:
                 yield Problem(
                     at(section, i, "id" if key == "route" else key),
-                    f"duplicate {section[:-1] if section.endswith('s') else section} {noun} {value!r}",
+                    f"duplicate {section[:-1] if section.endswith('s') else section} {noun} {shown(value)}",
                     f"each {noun} once; first at line {at(section, first[value]).line}",
                 )
             else:
@@ -366,7 +367,7 @@ def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
 
     def ref(kind: str, table: dict, value: Any, *path: Any) -> Iterable[Problem]:
         if value is not None and value not in table:
-            yield Problem(at(*path), f"{_where(doc.data, path)} names {kind} {value!r}, which does not exist", _known(table, kind))
+            yield Problem(at(*path), f"{_where(doc.data, path)} names {kind} {shown(value)}, which does not exist", _known(table, kind))
 
     def actor(value: Any, *path: Any) -> Iterable[Problem]:
         return ref("actor", actors, value, *path)

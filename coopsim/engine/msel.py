@@ -189,7 +189,7 @@ def read_sheet(path: str | Path) -> list[dict[str, str]]:
 
 def _csv_rows(path: Path, raw: bytes) -> tuple[list[str], list[list[str]]]:
     text = decode(raw, str(path), "a UTF-8 CSV file").replace("\x00", "\ufffd")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # an unclosed quote is an error, not the rest of the file
     rows: list[list[str]] = []
     try:
         for row in reader:
@@ -199,7 +199,8 @@ def _csv_rows(path: Path, raw: bytes) -> tuple[list[str], list[list[str]]]:
                 )
             rows.append([restore(cell) for cell in row])
     except csv.Error as exc:
-        raise MselError([f"{path}:{reader.line_num}: cannot read the CSV ({exc})"]) from None
+        why = "a quote opened in this row is never closed" if "unexpected end of data" in str(exc) else str(exc)
+        raise MselError([f"{path}:{len(rows) + 1}: cannot read the row ({why}) (expected CSV as a spreadsheet saves it)"]) from None
     return (rows[0] if rows else []), rows[1:]
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .document import Document, Path_, Problem, ScenarioError
+from .document import Document, Path_, Problem, ScenarioError, limits, shown
 
 
 def expand_dotted(patch: dict[str, Any]) -> dict[str, Any]:
@@ -60,6 +60,7 @@ def apply_located_patch(doc: Document, patch: dict[str, Any], patch_doc: Documen
     Raises:
         ScenarioError: a path in the patch names a list item that does not exist.
     """
+    _check_depth(patch, patch_doc, patch_path)
     result = Document(doc.source, None, dict(doc.values), dict(doc.keys))
     moves: list[tuple[Path_, Path_]] = []
     problems: list[Problem] = []
@@ -81,6 +82,22 @@ def apply_located_patch(doc: Document, patch: dict[str, Any], patch_doc: Documen
                     table_to[target + p[len(written_at) :]] = pos
         result.values.setdefault(target, patch_doc.position(written_at))
     return result
+
+
+def _check_depth(patch: Any, patch_doc: Document, patch_path: Path_) -> None:
+    """Refuse a patch whose dotted keys reach deeper than any document may nest (``a.b.c...`` thousands deep)."""
+    limit = limits().max_depth
+    todo: list[tuple[Any, Path_, int]] = [(patch, (), 0)]
+    while todo:
+        node, keys, depth = todo.pop()
+        if not isinstance(node, dict):
+            continue
+        for key, value in node.items():
+            deeper = depth + str(key).count(".") + 1
+            if deeper > limit:
+                pos = patch_doc.position(patch_path + keys + (key,), key=True)
+                raise ScenarioError([Problem(pos, f"the patch reaches more than {limit} levels deep", "a path of a few dotted names")])
+            todo.append((value, keys + (key,), deeper))
 
 
 class _Located:
@@ -119,7 +136,7 @@ def _merge(target: Any, patch: Any, patch_keys: Path_, located: _Located | None,
                 if located:
                     pos = located.doc.position(located.written_at(patch_keys + (key,)), key=True)
                     ids = ", ".join(str(_name(item, i)) for i, item in enumerate(target)) or "none"
-                    located.problems.append(Problem(pos, f"patch names {key!r}, which is not in this list", f"one of: {ids}"))
+                    located.problems.append(Problem(pos, f"patch names {shown(key)}, which is not in this list", f"one of: {ids}"))
                     continue
                 raise KeyError(f"patch names {key!r}, which is not in this list")
             if value is None:

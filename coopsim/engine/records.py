@@ -10,6 +10,7 @@ Reports and metrics are built from records alone.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from json.encoder import encode_basestring
 from operator import attrgetter, call
@@ -28,6 +29,7 @@ class Record:
     _line: ClassVar[str] = ""
     _values: ClassVar[Any] = None
     _encoders: ClassVar[tuple[Any, ...]] = ()
+    _checks: ClassVar[tuple[Any, ...]] = ()
 
     t: float
     seq: int
@@ -77,6 +79,46 @@ _ENCODERS = {
 }
 
 
+def _is_float(v: Any) -> bool:
+    return type(v) in (float, int) and math.isfinite(v)
+
+
+def _is_strings(v: Any) -> bool:
+    return type(v) is list and all(type(x) is str for x in v)
+
+
+_CHECKS = {
+    "float": _is_float,
+    "int": lambda v: type(v) is int,
+    "str": lambda v: type(v) is str,
+    "str | None": lambda v: v is None or type(v) is str,
+    "bool": lambda v: type(v) is bool,
+    "tuple[str, ...]": _is_strings,
+}
+"""What each field type accepts when a record is read back from JSON."""
+
+
+def record_from(data: dict[str, Any]) -> Record:
+    """The record a line of ``events.jsonl`` holds, checked field by field.
+
+    Raises:
+        ValueError: an unknown kind, a missing or extra field, or a value of the wrong type.
+    """
+    cls = REGISTRY.get(data.get("kind"))  # type: ignore[arg-type]
+    if cls is None or len(data) != len(cls._checks) + 1:
+        raise ValueError("not a record coopsim writes")
+    values = []
+    for name, ok in cls._checks:
+        value = data.get(name, _MISSING)
+        if value is _MISSING or not ok(value):
+            raise ValueError(f"field {name} is missing or of the wrong type")
+        values.append(tuple(value) if type(value) is list else value)
+    return cls(*values)
+
+
+_MISSING = object()
+
+
 def _kind(name: str):
     def wrap(cls):
         cls.kind = name
@@ -84,6 +126,7 @@ def _kind(name: str):
         cls._names = tuple(f.name for f in every if f.name not in ("t", "seq", "actor"))
         order = ("t", "seq", "actor", *cls._names)
         types = {f.name: f.type for f in every}
+        cls._checks = tuple((n, _CHECKS[types[n]]) for n in order)
         cls._encoders = tuple(_ENCODERS[types[n]] for n in order)
         cls._values = attrgetter(*order)
         keys = [f'"{n}":%s' for n in order]

@@ -152,6 +152,13 @@ class ScenarioInfo(Model):
         20_000, strict=True, gt=0, description="stop the run when this many messages are under way at once (in transit or waiting)"
     )
 
+    @field_validator("start")
+    @classmethod
+    def _on_the_calendar(cls, start: datetime) -> datetime:
+        if not 1900 <= start.year <= 2200:
+            raise ValueError(f"the start {start.isoformat()} is out of range (expected a date between 1900 and 2200)")
+        return start
+
     @field_validator("duration")
     @classmethod
     def _runs_at_all(cls, hours: float) -> float:

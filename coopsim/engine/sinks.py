@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from .records import REGISTRY, Record
+from .records import Record, record_from
 
 
 class JsonlSink:
@@ -68,10 +68,9 @@ def read_records(path: Path) -> Iterator[Record]:
                 if not line.endswith("\n"):
                     raise ValueError("no end of line")
                 data = json.loads(line)
-                cls = REGISTRY[data.pop("kind")]
-                for key, value in data.items():
-                    if isinstance(value, list):
-                        data[key] = tuple(value)
-                yield cls(**data)
+                if type(data) is not dict:
+                    raise ValueError("not a JSON object")
+                record = record_from(data)
             except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
                 raise LogError(f"{path}:{number}: not a complete record (the log is truncated or damaged)") from None
+            yield record

@@ -28,7 +28,7 @@ class RunDirError(Exception):
 
 
 class _Checked(BaseModel):
-    model_config = ConfigDict(extra="allow", allow_inf_nan=True)
+    model_config = ConfigDict(extra="allow", allow_inf_nan=True, strict=True)
 
 
 class _ScenarioStamp(_Checked):
@@ -71,11 +71,52 @@ class _Metrics(_Checked):
     detail: dict[str, Any] = {}
 
 
+class _Decision(_Checked):
+    option: str
+    by: str
+    rationale: str
+
+
+class _Observation(_Checked):
+    text: str
+    objective: str | None
+    by: str
+    t: float | None
+
+
+class _Release(_Checked):
+    inject: int
+    t: float
+    step: int | None = None
+
+
+class _Difference(_Checked):
+    mean: float
+    low: float
+    high: float
+    includes_zero: bool
+
+
+class _Counterfactual(_Checked):
+    decision: str
+    chosen: str
+    alternative: str
+    objective: str
+    metric: str
+    replications: int
+    chosen_mean: float | None
+    alternative_mean: float | None
+    difference: _Difference | None
+    p_improvement: float | None
+
+
 class _Session(_Checked):
-    decisions: dict[str, dict[str, Any]] = {}
-    observations: list[dict[str, Any]] = []
-    releases: list[dict[str, Any]] = []
-    counterfactuals: list[dict[str, Any]] = []
+    """A played session's ``session.json``: decisions, observations, releases and counterfactuals."""
+
+    decisions: dict[str, _Decision] = {}
+    observations: list[_Observation] = []
+    releases: list[_Release] = []
+    counterfactuals: list[_Counterfactual] = []
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +182,7 @@ def _checked(path: Path, model: type[BaseModel]) -> dict[str, Any]:
     except DamagedFile as exc:
         raise RunDirError(str(exc)) from None
     try:
-        model.model_validate(data)
+        model.model_validate(data)  # strict: what passes is already of the right types, so the data is kept as written
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         field = ".".join(str(p) for p in err["loc"]) or "the document"
