@@ -88,17 +88,22 @@ CONSTRUCTS = [
 ]
 
 
-def _paths(data: Any, path: Path_ = ()) -> list[Path_]:
-    """Every path into ``data`` (mapping keys and list indices), the root excluded."""
+class _TooBig(Exception):
+    """The data is too big to walk: an alias bomb from an earlier round, shared and multiplied."""
+
+
+def _paths(data: Any, cap: int = 50_000) -> list[Path_]:
+    """Every path into ``data`` (mapping keys and list indices), the root excluded; at most ``cap`` of them."""
     out: list[Path_] = []
-    if isinstance(data, dict):
-        for k, v in data.items():
+    todo: list[tuple[Any, Path_]] = [(data, ())]
+    while todo:
+        node, path = todo.pop()
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for k, v in items:
             out.append(path + (k,))
-            out.extend(_paths(v, path + (k,)))
-    elif isinstance(data, list):
-        for i, v in enumerate(data):
-            out.append(path + (i,))
-            out.extend(_paths(v, path + (i,)))
+            if len(out) > cap:
+                raise _TooBig()
+            todo.append((v, path + (k,)))
     return out
 
 
@@ -207,10 +212,10 @@ def mutate(text: str, rng: random.Random, rounds: int = 1) -> str:
                 data = None
         dumped = None
         if isinstance(data, (dict, list)):
-            rng.choice(DATA_MUTATIONS)(data, rng)
             try:
+                rng.choice(DATA_MUTATIONS)(data, rng)
                 dumped = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
-            except Exception:  # data nested too deeply for the dumper: mutate the text instead
+            except Exception:  # data too big or too deep for the dumper: mutate the text instead
                 dumped = None
         text = dumped if dumped is not None else rng.choice(TEXT_MUTATIONS)(text, rng)
     return text
