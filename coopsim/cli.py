@@ -12,7 +12,6 @@ import click
 
 MAX_LINE = 600
 """The longest line an error may take: what a reader takes in at a glance, with its location and what was expected."""
-_CONTROL = {c: f"\\x{c:02x}" for c in range(32)} | {9: "\\t", 10: "\\n", 13: "\\r", 127: "\\x7f"}
 
 
 def one_line(text: str) -> str:
@@ -22,7 +21,9 @@ def one_line(text: str) -> str:
     name); that must not break the line or bury the location and the
     expectation at its two ends.
     """
-    text = text.translate(_CONTROL)
+    from coopsim.engine.document import printable
+
+    text = printable(text)
     if len(text) > MAX_LINE:
         text = text[: MAX_LINE - 200] + " [...] " + text[-190:]
     return text
@@ -61,7 +62,11 @@ class _Commands(click.Group):
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx is not None else "coopsim"
-            click.echo(one_line(f"{where}: {exc.format_message().rstrip('.')} (see: {where} --help)"), err=True)
+            what = exc.format_message()
+            if isinstance(exc, click.BadParameter) and not isinstance(exc, click.MissingParameter) and exc.param is not None:
+                name = "/".join(exc.param.opts) if exc.param.param_type_name == "option" else exc.param.human_readable_name
+                what = f"{name}: {exc.message}"
+            click.echo(one_line(f"{where}: {what.rstrip('.')} (see: {where} --help)"), err=True)
             sys.exit(1)
         except click.ClickException as exc:
             exc.show()
@@ -166,13 +171,11 @@ def validate(files: tuple[str, ...]) -> None:
 @click.argument("file")
 @click.option("--seed", type=int, help="Run seed (default: the scenario's own seed).")
 @click.option("--variant", help="Apply one of the scenario's variants (default: baseline).")
-@click.option("--out", type=click.Path(file_okay=False), help="Output directory (default: runs/NAME[-VARIANT]-sSEED).")
+@click.option("--out", help="Output directory (default: runs/NAME[-VARIANT]-sSEED).")
 @click.option(
     "--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a setting, e.g. --set actors.nac.staff=3 (repeatable)."
 )
-@click.option(
-    "--decisions", type=click.Path(dir_okay=False), help="YAML file of choices at decision points (a decisions script or recorded session)."
-)
+@click.option("--decisions", help="YAML file of choices at decision points (a decisions script or recorded session).")
 @click.option("--report", "with_report", is_flag=True, help="Also write the after-action report into OUT/report.")
 @click.option("--replace", is_flag=True, help="Write over an earlier run in the output directory instead of keeping it.")
 def run(
@@ -254,9 +257,9 @@ def _report(run_dir, out, formats: str):
 
 
 @main.command()
-@click.argument("run_dir", type=click.Path())
+@click.argument("run_dir")
 @click.option("--format", "formats", default="html,md,json", show_default=True, help="Comma-separated formats: html, md, json.")
-@click.option("--out", type=click.Path(file_okay=False), help="Report directory (default: RUN_DIR/report).")
+@click.option("--out", help="Report directory (default: RUN_DIR/report).")
 def report(run_dir: str, formats: str, out: str | None) -> None:
     """Write the after-action report of a finished run (HSEEP AAR/IP with ODCR lessons).
 
@@ -277,7 +280,7 @@ def report(run_dir: str, formats: str, out: str | None) -> None:
 @click.option("--variants", help="Comma-separated variant names (default: all of the file's variants).")
 @click.option("--replications", "-n", type=click.IntRange(min=1), default=30, show_default=True, help="Replications per variant.")
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: the core count; 1 runs here).")
-@click.option("--out", type=click.Path(file_okay=False), help="Where the results archive goes (default: runs/NAME-compare).")
+@click.option("--out", help="Where the results archive goes (default: runs/NAME-compare).")
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a setting in every variant (repeatable).")
 @click.option("--dask", "dask_address", metavar="ADDRESS|local", help="Run on a Dask scheduler, or `local` for a LocalCluster.")
 @click.option("--keep-logs", is_flag=True, help="Keep every replication's full event log under OUT/logs (off by default).")
@@ -368,7 +371,7 @@ def compare(
 )
 @click.option("--replications", "-n", type=click.IntRange(min=1), default=10, show_default=True, help="Replications per combination.")
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: the core count; 1 runs here).")
-@click.option("--out", type=click.Path(file_okay=False), help="Where results go (default: runs/NAME-sweep).")
+@click.option("--out", help="Where results go (default: runs/NAME-sweep).")
 def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | None, out: str | None) -> None:
     """Sweep parameters full-factorially and rank them by effect on each objective.
 
@@ -431,7 +434,7 @@ def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | 
 
 @main.command()
 @click.argument("name")
-@click.option("--out", type=click.Path(file_okay=False), default=".", show_default=True, help="Directory to write NAME.yaml in.")
+@click.option("--out", default=".", show_default=True, help="Directory to write NAME.yaml in.")
 @click.option("--from", "origin", metavar="SCENARIO", help="Start from a copy of a bundled scenario (see `coopsim scenarios`).")
 def new(name: str, out: str, origin: str | None) -> None:
     """Write NAME.yaml, a commented starter scenario that validates and runs.
@@ -458,8 +461,14 @@ def new(name: str, out: str, origin: str | None) -> None:
         if origin not in found:
             raise ProblemsError([f"--from {origin}: no bundled scenario of that name (expected one of: {', '.join(found)})"])
         text = found[origin].read_text(encoding="utf-8")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("x", encoding="utf-8") as fh:  # "x": never over a file that appeared meanwhile
+            fh.write(text)
+    except OSError as exc:
+        from coopsim.engine.outputs import why_not
+
+        raise ProblemsError([f"{target}: cannot write the file ({why_not(target, exc)}) (expected a writable place for it)"]) from None
     click.echo(f"Wrote {target}; next: coopsim validate {target} && coopsim run {target}")
 
 
@@ -468,13 +477,11 @@ def new(name: str, out: str, origin: str | None) -> None:
 @click.option(
     "--session",
     "session_file",
-    type=click.Path(dir_okay=False),
     help="The session file: resumed if it exists, else recorded there (default: runs/NAME-session.yaml).",
 )
 @click.option("--as", "seats", metavar="ORG,...", help="Organisations (actor ids) with players at the table; each one's view is shown.")
 @click.option(
     "--script",
-    type=click.Path(dir_okay=False),
     help="Play a whole session from a file, without a terminal: a rehearsal script or a recorded session to replay.",
 )
 @click.option("--seed", type=int, help="Run seed of a new session (default: the scenario's own).")
@@ -490,7 +497,6 @@ def new(name: str, out: str, origin: str | None) -> None:
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes for the counterfactuals (default: the core count).")
 @click.option(
     "--out",
-    type=click.Path(file_okay=False),
     help="Output directory for the run and its report (default: runs/NAME[-VARIANT]-sSEED-play-HASH).",
 )
 @click.option("--replace", is_flag=True, help="Write over an earlier played run in the output directory instead of keeping it.")
@@ -601,7 +607,7 @@ def msel() -> None:
 
 @msel.command("export")
 @click.argument("file")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The file to write: .csv, or .xlsx for Excel.")
+@click.option("--out", required=True, help="The file to write: .csv, or .xlsx for Excel.")
 @click.option("--replace", is_flag=True, help="Write over an earlier MSEL export at --out (never over any other file).")
 def msel_export(file: str, out: str, replace: bool) -> None:
     """Write a scenario's injects as CSV (or .xlsx) in the HSEEP MSEL column order.
@@ -632,8 +638,8 @@ def msel_export(file: str, out: str, replace: bool) -> None:
 
 
 @msel.command("import")
-@click.argument("sheet", type=click.Path(dir_okay=False))
-@click.option("--into", "into", required=True, type=click.Path(dir_okay=False), help="The scenario file whose injects to replace.")
+@click.argument("sheet")
+@click.option("--into", "into", required=True, help="The scenario file whose injects to replace.")
 def msel_import(sheet: str, into: str) -> None:
     """Replace a scenario's injects with the rows of an MSEL sheet (CSV or .xlsx).
 

@@ -116,7 +116,7 @@ class Problem:
 
     def __str__(self) -> str:
         tail = f" ({self.expected})" if self.expected else ""
-        return f"{self.position}: {self.message}{tail}"
+        return printable(f"{self.position}: {self.message}{tail}")
 
 
 class ScenarioError(Exception):
@@ -130,6 +130,14 @@ class ScenarioError(Exception):
 
     def __str__(self) -> str:
         return "\n".join(str(p) for p in self.problems)
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in range(32)} | {9: "\\t", 10: "\\n", 13: "\\r", 127: "\\x7f"}
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters shown as escapes, so a message is always one line however odd the input."""
+    return text.translate(_CONTROL)
 
 
 def shown(value: Any, width: int = 60) -> str:

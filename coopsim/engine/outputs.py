@@ -118,11 +118,11 @@ def claim_dir(directory: Path, kind: str, files: list[str]) -> None:
         write_marker(directory, kind, files)
     except OSError as exc:
         raise OutputDirError(
-            f"{directory}: cannot make the directory ({_why_not(directory, exc)}) (expected a writable place for it)"
+            f"{directory}: cannot make the directory ({why_not(directory, exc)}) (expected a writable place for it)"
         ) from None
 
 
-def _why_not(path: Path, exc: OSError) -> str:
+def why_not(path: Path, exc: OSError) -> str:
     """Why a directory could not be made: a file in the way says so, else the system's words."""
     for parent in path.parents:
         if parent.exists():
@@ -164,7 +164,7 @@ def staging_dir(final: Path) -> Path:
         clear_leftovers(final.parent)
         staging = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
     except OSError as exc:
-        raise OutputDirError(f"{final}: cannot make the directory ({_why_not(final, exc)}) (expected a writable place for it)") from None
+        raise OutputDirError(f"{final}: cannot make the directory ({why_not(final, exc)}) (expected a writable place for it)") from None
     (staging / _STAGING).write_text(json.dumps({"host": socket.gethostname(), "pid": os.getpid()}), encoding="utf-8")
     # mkdtemp makes it private (0700); an output directory should get the usual permissions
     umask = os.umask(0)
