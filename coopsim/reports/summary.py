@@ -48,5 +48,6 @@ def run_summary(result: RunResult) -> str:
                 f" (target {format_value(o.metric, o.target)})"
             )
     if result.out_dir is not None:
-        lines.append(f"Outputs in {result.out_dir}/: " + ", ".join(sorted(p.name for p in result.out_dir.iterdir())))
+        shown = sorted(p.name for p in result.out_dir.iterdir() if not p.name.startswith("."))  # not coopsim's own marker
+        lines.append(f"Outputs in {result.out_dir}/: " + ", ".join(shown))
     return "\n".join(lines)
