@@ -218,11 +218,11 @@ def test_a_file_that_is_not_a_workbook_is_one_line(runner, tmp_path):
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_formulas_in_scenario_text_never_run_in_a_spreadsheet_and_round_trip(runner, tmp_path, suffix):
-    payloads = ["=cmd|' /C calc'!A0", "@HYPERLINK(\"http://x\")"]
+    payloads = ["=cmd|' /C calc'!A0", '@HYPERLINK("http://x")']
     scenario = tmp_path / "s.yaml"
     text = MINI_TEXT.replace("description: Earthquake damage assessment arrives", f"description: {json.dumps(payloads[0])}", 1)
     text = text.replace("description: OCHA asks NATO for airlift", f"description: {json.dumps(payloads[1])}", 1)
-    text = text.replace("expected_action: Submit RFA", "expected_action: \"'quoted already\"", 1)
+    text = text.replace("expected_action: Submit RFA", 'expected_action: "\'quoted already"', 1)
     scenario.write_text(text)
     assert [i.description for i in load_scenario(scenario).injects] == payloads
     sheet = tmp_path / f"msel{suffix}"

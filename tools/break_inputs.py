@@ -1497,11 +1497,16 @@ def printable(s: str) -> str:
     return s.translate(_CTRL)
 
 
+_OPTION_ERROR = re.compile(r"^(python -m )?coopsim( [a-z-]+)*: (-[\w-]+|--[\w-]+|[A-Z_]+)( / -\w)?: \S")
+"""A command-line mistake located by the option or argument it names: ``coopsim run: --seed: 'x' is not ...``."""
+
+
 def located(line: str, prefixes: list[str]) -> bool:
+    if _OPTION_ERROR.match(line):
+        return True
     for p in prefixes:
-        if p and line.startswith(p):
-            rest = line[len(p):]
-            if rest[:1] in (":", "/"):
+        for form in (p, printable(p)):  # a path with a control character is shown escaped
+            if form and line.startswith(form) and line[len(form):][:1] in (":", "/"):
                 return True
     for label in OPTION_LABELS:
         if line.startswith(label) and line[len(label):len(label) + 1] in (" ", ":", "="):
