@@ -18,7 +18,7 @@ from pydantic import BeforeValidator, WithJsonSchema
 UNIT_HOURS = {"s": 1 / 3600, "m": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0}
 MAX_HOURS = 100 * 8766.0
 """The longest duration a scenario may give: 100 years. Anything longer is a typo, not a crisis."""
-DURATION_PATTERN = r"^-?\d+(\.\d+)?\s*(s|m|h|d|w)$"
+DURATION_PATTERN = r"^-?\d+(\.\d+)?([eE][+-]?\d+)?\s*(s|m|h|d|w)$"
 _DURATION = re.compile(DURATION_PATTERN)
 
 
