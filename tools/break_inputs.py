@@ -1497,12 +1497,13 @@ def printable(s: str) -> str:
     return s.translate(_CTRL)
 
 
-_OPTION_ERROR = re.compile(r"^(python -m )?coopsim( [a-z-]+)*: (-[\w-]+|--[\w-]+|[A-Z_]+)( / -\w)?: \S")
+_OPTION_ERROR = re.compile(r"^(python -m )?coopsim( [a-z-]+)*: (-[\w-]+|--[\w-]+|[A-Z_]+)((/| / )-\w)?: \S")
+_FILE_LINE = re.compile(r"^/\S*?:\d+(:\d+)?: \S")  # an absolute path with a line (and column), whatever the path
 """A command-line mistake located by the option or argument it names: ``coopsim run: --seed: 'x' is not ...``."""
 
 
 def located(line: str, prefixes: list[str]) -> bool:
-    if _OPTION_ERROR.match(line):
+    if _OPTION_ERROR.match(line) or _FILE_LINE.match(line):
         return True
     for p in prefixes:
         for form in (p, printable(p)):  # a path with a control character is shown escaped
