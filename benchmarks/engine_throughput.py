@@ -224,7 +224,7 @@ def to_yaml(m: Model) -> str:
 
 
 def _stream(seed: int, key: str) -> random.Random:
-    # The engine's seeding scheme (coopsim.engine.streams), so draws line up one for one.
+    # The engine's seeding scheme (coopsim.engine.sim.streams), so draws line up one for one.
     digest = hashlib.sha256(f"{seed}/{key}".encode()).digest()
     return random.Random(int.from_bytes(digest[:8], "big"))
 

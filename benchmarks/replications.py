@@ -27,7 +27,7 @@ import sys
 import time
 
 from coopsim.engine import load_scenario
-from coopsim.engine.experiment import compare, dask_executor
+from coopsim.engine.experiments.design import compare, dask_executor
 
 WORKERS = 2
 EFFICIENCY_TARGET = 0.85

@@ -21,7 +21,7 @@ def one_line(text: str) -> str:
     name); that must not break the line or bury the location and the
     expectation at its two ends.
     """
-    from coopsim.engine.document import printable
+    from coopsim.engine.scenario.source import printable
 
     text = printable(text)
     if len(text) > MAX_LINE:
@@ -95,7 +95,7 @@ def _crashed(exc: Exception) -> int:
 def _input_limit(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     if value is None:
         return
-    from coopsim.engine.document import parse_size, set_limits
+    from coopsim.engine.scenario.source import parse_size, set_limits
 
     try:
         set_limits(max_bytes=parse_size(value))
@@ -144,7 +144,7 @@ def validate(files: tuple[str, ...]) -> None:
       coopsim validate scenarios/somalia-wfp-escort-2008.yaml
     """
     from coopsim.engine import ScenarioError, load_scenario
-    from coopsim.engine.lint import warnings as lint_warnings
+    from coopsim.engine.scenario.lint import warnings as lint_warnings
 
     bad: list[str] = []
     for file in files:
@@ -209,8 +209,8 @@ def run(
 
     from coopsim.engine import OutputDirError, ScenarioError, load_scenario
     from coopsim.engine import run as run_scenario
-    from coopsim.engine.outputs import fresh_dir, run_dir_name
-    from coopsim.engine.session import Session
+    from coopsim.engine.log.outputs import fresh_dir, run_dir_name
+    from coopsim.engine.tabletop.session import Session
     from coopsim.reports.summary import run_summary
 
     try:
@@ -310,10 +310,10 @@ def compare(
     from pathlib import Path
 
     from coopsim.engine import OutputDirError, ScenarioError, load_scenario
-    from coopsim.engine.archive import ARCHIVE_FILES, Archive, ArchiveError
-    from coopsim.engine.experiment import DaskMissing, dask_executor
-    from coopsim.engine.experiment import compare as run_compare
-    from coopsim.engine.outputs import claim_dir
+    from coopsim.engine.experiments.archive import ARCHIVE_FILES, Archive, ArchiveError
+    from coopsim.engine.experiments.design import DaskMissing, dask_executor
+    from coopsim.engine.experiments.design import compare as run_compare
+    from coopsim.engine.log.outputs import claim_dir
     from coopsim.reports.comparison import comparison_table
 
     executor, close = None, None
@@ -387,10 +387,10 @@ def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | 
     from pathlib import Path
 
     from coopsim.engine import OutputDirError, ScenarioError, load_scenario
-    from coopsim.engine.archive import ARCHIVE_FILES, Archive, ArchiveError
-    from coopsim.engine.document import parse_yaml
-    from coopsim.engine.experiment import sweep as run_sweep
-    from coopsim.engine.outputs import claim_dir, staged
+    from coopsim.engine.experiments.archive import ARCHIVE_FILES, Archive, ArchiveError
+    from coopsim.engine.experiments.design import sweep as run_sweep
+    from coopsim.engine.log.outputs import claim_dir, staged
+    from coopsim.engine.scenario.source import parse_yaml
     from coopsim.reports.sweep import effects_table, main_effects, tornado
     from coopsim.reports.write import REPORT
 
@@ -466,7 +466,7 @@ def new(name: str, out: str, origin: str | None) -> None:
         with target.open("x", encoding="utf-8") as fh:  # "x": never over a file that appeared meanwhile
             fh.write(text)
     except OSError as exc:
-        from coopsim.engine.outputs import why_not
+        from coopsim.engine.log.outputs import why_not
 
         raise ProblemsError([f"{target}: cannot write the file ({why_not(target, exc)}) (expected a writable place for it)"]) from None
     click.echo(f"Wrote {target}; next: coopsim validate {target} && coopsim run {target}")
@@ -537,9 +537,9 @@ def play(
     from pathlib import Path
 
     from coopsim.engine import OutputDirError, ScenarioError, load_scenario
-    from coopsim.engine.outputs import fresh_dir, run_dir_name
-    from coopsim.engine.session import Session
-    from coopsim.engine.session import play as play_session
+    from coopsim.engine.log.outputs import fresh_dir, run_dir_name
+    from coopsim.engine.tabletop.session import Session
+    from coopsim.engine.tabletop.session import play as play_session
     from coopsim.reports.summary import run_summary
 
     if script and (session_file or seats):
@@ -624,7 +624,7 @@ def msel_export(file: str, out: str, replace: bool) -> None:
       coopsim msel export somalia-wfp-escort-2008 --out msel.csv
     """
     from coopsim.engine import ScenarioError, load_scenario
-    from coopsim.engine.msel import MselExportError, check_target, export_rows, write_sheet
+    from coopsim.engine.scenario.msel import MselExportError, check_target, export_rows, write_sheet
 
     try:
         check_target(out, replace)
@@ -652,7 +652,7 @@ def msel_import(sheet: str, into: str) -> None:
       coopsim msel import msel.csv --into my-exercise.yaml
     """
     from coopsim.engine import ScenarioError
-    from coopsim.engine.msel import MselError, import_rows, read_sheet
+    from coopsim.engine.scenario.msel import MselError, import_rows, read_sheet
 
     try:
         count = import_rows(read_sheet(sheet), into, sheet)

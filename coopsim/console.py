@@ -40,12 +40,12 @@ from rich.panel import Panel
 from rich.table import Table as Grid
 from rich.text import Text
 
-from coopsim.engine.deciders import Decision, Situation
-from coopsim.engine.durations import parse_duration
-from coopsim.engine.schema import DecisionPoint, Scenario
-from coopsim.engine.seats import FACILITATOR, Knower, View
-from coopsim.engine.session import Session
-from coopsim.engine.table import Table
+from coopsim.engine.scenario.durations import parse_duration
+from coopsim.engine.scenario.model import DecisionPoint, Scenario
+from coopsim.engine.sim.deciders import Decision, Situation
+from coopsim.engine.tabletop.seats import FACILITATOR, Knower, View
+from coopsim.engine.tabletop.session import Session
+from coopsim.engine.tabletop.table import Table
 
 COMMANDS = (
     ("Enter or c", "continue to the next inject or decision"),

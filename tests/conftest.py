@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, settings
 
 from coopsim.engine import Scenario, loads_scenario, run
-from coopsim.engine.records import Record
+from coopsim.engine.log.records import Record
 
 DATA = Path(__file__).parent / "data"
 MINI = DATA / "mini.yaml"

@@ -235,7 +235,7 @@ def judge(path: str, record_limit: int = 5_000, every_variant: bool = True) -> t
     import traceback
 
     from coopsim.engine import ScenarioError, load_scenario, run
-    from coopsim.engine.lint import warnings
+    from coopsim.engine.scenario.lint import warnings
 
     try:
         scenario = load_scenario(path)

@@ -12,8 +12,8 @@ from conftest import MINI, scenario_from
 
 from coopsim.cli import main
 from coopsim.engine import load_scenario
-from coopsim.engine.lint import warnings
-from coopsim.engine.msel import COLUMNS, MselError, export_rows, import_rows, read_sheet, write_csv
+from coopsim.engine.scenario.lint import warnings
+from coopsim.engine.scenario.msel import COLUMNS, MselError, export_rows, import_rows, read_sheet, write_csv
 
 
 @pytest.mark.parametrize("name", ["pakistan-earthquake-2005", "somalia-wfp-escort-2008", str(MINI)])
@@ -94,7 +94,7 @@ def test_warnings_point_at_likely_mistakes():
 
 
 def test_msel_round_trip_through_excel(tmp_path):
-    from coopsim.engine.msel import read_sheet, write_sheet
+    from coopsim.engine.scenario.msel import read_sheet, write_sheet
 
     scenario = load_scenario("somalia-wfp-escort-2008")
     copy = tmp_path / "exercise.yaml"

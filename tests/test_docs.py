@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from coopsim.engine import loads_scenario
-from coopsim.engine.schema import Scenario
+from coopsim.engine.scenario.model import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "authoring-guide.md"

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from coopsim.engine import ScenarioError, apply_override, apply_variant, load_scenario, loads_scenario
-from coopsim.engine.document import Position, Problem
-from coopsim.engine.session import Session
+from coopsim.engine.scenario.source import Position, Problem
+from coopsim.engine.tabletop.session import Session
 
 MINI = Path(__file__).parent / "data" / "mini.yaml"
 MINI_TEXT = MINI.read_text(encoding="utf-8")

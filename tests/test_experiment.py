@@ -14,9 +14,9 @@ import pytest
 
 from coopsim.engine import ScenarioError, load_scenario
 from coopsim.engine import run as run_engine
-from coopsim.engine.archive import Archive
-from coopsim.engine.experiment import Job, compare, experiment_key, factorial, jobs, variant_names
-from coopsim.engine.stats import mean_ci
+from coopsim.engine.experiments.archive import Archive
+from coopsim.engine.experiments.design import Job, compare, experiment_key, factorial, jobs, variant_names
+from coopsim.engine.experiments.stats import mean_ci
 
 SOMALIA = "somalia-wfp-escort-2008"
 METRIC = "rfa_cycle_time.sg_request"
@@ -90,8 +90,8 @@ def test_a_failing_replication_is_recorded_and_the_rest_go_on(monkeypatch, tmp_p
 SLOW = """
 import sys
 from coopsim.engine import load_scenario
-from coopsim.engine.archive import Archive
-from coopsim.engine.experiment import compare
+from coopsim.engine.experiments.archive import Archive
+from coopsim.engine.experiments.design import compare
 compare(load_scenario("pakistan-earthquake-2005"), ["standing_agreement"], 200, workers=1, archive=Archive(sys.argv[1]))
 """
 
@@ -138,7 +138,7 @@ def test_compare_command_prints_the_table_and_resumes(tmp_path):
 
 
 def test_dask_runs_give_the_same_results_as_the_process_pool():
-    from coopsim.engine.experiment import dask_executor
+    from coopsim.engine.experiments.design import dask_executor
 
     s = load_scenario(SOMALIA)
     executor, close = dask_executor("local")
@@ -150,7 +150,7 @@ def test_dask_runs_give_the_same_results_as_the_process_pool():
 
 
 def test_missing_dask_is_a_clear_error(monkeypatch):
-    from coopsim.engine.experiment import DaskMissing, dask_executor
+    from coopsim.engine.experiments.design import DaskMissing, dask_executor
 
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(DaskMissing, match=r"Dask is not installed \(expected: pip install 'coopsim\[dask\]'\)"):
@@ -192,7 +192,7 @@ def test_sweep_ranks_the_parameter_that_matters_first(tmp_path):
     from click.testing import CliRunner
 
     from coopsim.cli import main
-    from coopsim.engine.experiment import sweep
+    from coopsim.engine.experiments.design import sweep
     from coopsim.reports.sweep import main_effects, tornado
 
     s = load_scenario("pakistan-earthquake-2005")
@@ -232,7 +232,7 @@ def test_event_logs_are_kept_only_on_request(tmp_path):
 
 
 def test_counterfactuals_show_the_better_option(vary):
-    from coopsim.engine.experiment import counterfactuals
+    from coopsim.engine.experiments.design import counterfactuals
 
     def stochastic(d):
         d["routes"][0]["time"] = {"dist": "triangular", "low": "8h", "mode": "10h", "high": "14h"}

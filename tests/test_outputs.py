@@ -11,7 +11,7 @@ from conftest import MINI
 
 from coopsim import __version__
 from coopsim.engine import load_scenario, run
-from coopsim.engine.sinks import LogError, read_records
+from coopsim.engine.log.sinks import LogError, read_records
 
 
 def _stochastic(d):
@@ -125,7 +125,7 @@ def test_a_directory_that_is_not_a_run_is_never_replaced(vary, tmp_path):
 
 
 def test_a_killed_runs_staging_directory_is_cleared_by_the_next_run(vary, tmp_path):
-    from coopsim.engine.outputs import staging_dir
+    from coopsim.engine.log.outputs import staging_dir
 
     dead = staging_dir(tmp_path / "run")
     (dead / "events.jsonl").write_text("half a run")

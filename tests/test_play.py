@@ -10,7 +10,7 @@ from conftest import MINI
 
 from coopsim.cli import main
 from coopsim.engine import ScenarioError, load_scenario
-from coopsim.engine.session import Session, play
+from coopsim.engine.tabletop.session import Session, play
 from coopsim.reports.write import write_report
 
 SESSION = """decisions:

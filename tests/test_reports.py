@@ -12,7 +12,7 @@ from conftest import MINI
 
 from coopsim.cli import main
 from coopsim.engine import load_scenario, run
-from coopsim.engine.records import FactWithheld, Incident
+from coopsim.engine.log.records import FactWithheld, Incident
 from coopsim.reports.markdown import SECTIONS
 from coopsim.reports.odcr import Evidence, Lesson, lesson
 from coopsim.reports.rundir import RunDirError, read_run

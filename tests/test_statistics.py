@@ -7,7 +7,7 @@ import random
 import statistics
 
 from coopsim.engine import run
-from coopsim.engine.schema import Scenario
+from coopsim.engine.scenario.model import Scenario
 
 
 def erlang_c_wait(c: int, arrival_rate: float, service_rate: float) -> float:

@@ -16,8 +16,8 @@ from conftest import MINI
 
 from coopsim.cli import main
 from coopsim.engine import Decision, ScriptedDecider, load_scenario, run
-from coopsim.engine.session import Session, play
-from coopsim.engine.table import Table
+from coopsim.engine.tabletop.session import Session, play
+from coopsim.engine.tabletop.table import Table
 
 LEAK = {
     "seq": 3,

@@ -8,10 +8,10 @@ import statistics
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from coopsim.engine.distributions import Distribution
-from coopsim.engine.durations import parse_duration
-from coopsim.engine.patch import apply_patch, expand_dotted
-from coopsim.engine.streams import Streams
+from coopsim.engine.scenario.distributions import Distribution
+from coopsim.engine.scenario.durations import parse_duration
+from coopsim.engine.scenario.patch import apply_patch, expand_dotted
+from coopsim.engine.sim.streams import Streams
 
 DIST = TypeAdapter(Distribution)
 

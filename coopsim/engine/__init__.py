@@ -9,15 +9,15 @@ layer. Its public API, for the command line and for notebooks::
     result.metrics.values["rfa_cycle_time"]
 """
 
-from .catalog import bundled_scenarios
-from .deciders import Decider, Decision, DefaultDecider, ScriptedDecider, Situation
-from .document import Problem, ScenarioError
-from .experiment import Comparison, compare, sweep
-from .loader import apply_override, apply_variant, load_scenario, loads_scenario
-from .metrics import Metrics, ObjectiveRating
-from .outputs import OutputDirError
-from .run import Outcome, RunResult, run
-from .schema import Scenario
+from coopsim.engine.experiments.design import Comparison, compare, sweep
+from coopsim.engine.log.outputs import OutputDirError
+from coopsim.engine.metrics.measurer import Metrics, ObjectiveRating
+from coopsim.engine.run import Outcome, RunResult, run
+from coopsim.engine.scenario.catalog import bundled_scenarios
+from coopsim.engine.scenario.load import apply_override, apply_variant, load_scenario, loads_scenario
+from coopsim.engine.scenario.model import Scenario
+from coopsim.engine.scenario.source import Problem, ScenarioError
+from coopsim.engine.sim.deciders import Decider, Decision, DefaultDecider, ScriptedDecider, Situation
 
 __all__ = [
     "Comparison",

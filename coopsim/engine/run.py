@@ -24,16 +24,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
-from . import exercise
-from .deciders import Decider, DefaultDecider, ScriptedDecider
-from .loader import load_scenario, scenario_yaml
-from .metrics import Measurer, Metrics
-from .outputs import RUN, file_sha256, staged, write_json
-from .records import Record, RunStopped
-from .schema import Scenario
-from .sinks import JsonlSink, MemorySink
-from .world import LimitReached, World, build
+from coopsim import __version__
+from coopsim.engine.log.outputs import RUN, file_sha256, staged, write_json
+from coopsim.engine.log.records import Record, RunStopped
+from coopsim.engine.log.sinks import JsonlSink, MemorySink
+from coopsim.engine.metrics.measurer import Measurer, Metrics
+from coopsim.engine.scenario.load import load_scenario, scenario_yaml
+from coopsim.engine.scenario.model import Scenario
+from coopsim.engine.sim.deciders import Decider, DefaultDecider, ScriptedDecider
+from coopsim.engine.sim.world import LimitReached, World, build
+
+from coopsim.engine.sim import exercise
 
 CHECKED = ("events.jsonl", "metrics.json", "scenario.yaml")
 """The run's files whose sha256 the manifest records."""
@@ -211,7 +212,7 @@ def run(
         record_limit: stop after this many records (default: the scenario's).
         progress: called as ``progress(t, duration, records)`` as the run goes.
         drive: advances the :class:`Simulation` to its end (default: straight
-            there; :mod:`coopsim.engine.session` replays a tabletop session).
+            there; :mod:`coopsim.engine.tabletop.session` replays a tabletop session).
         replace: write over an earlier run in ``out`` (only ever a run
             directory holding nothing but what coopsim wrote there).
 

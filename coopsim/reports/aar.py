@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from coopsim.engine.durations import UNIT_HOURS
-from coopsim.engine.metric_names import better
+from coopsim.engine.scenario.durations import UNIT_HOURS
+from coopsim.engine.scenario.metric_names import better
 
 from .odcr import Evidence, lesson
 from .rundir import RunData

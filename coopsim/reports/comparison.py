@@ -20,10 +20,10 @@ from collections import Counter
 from typing import Any
 
 from coopsim import __version__
-from coopsim.engine.experiment import BASELINE, Comparison, experiment_key
-from coopsim.engine.metric_names import better
-from coopsim.engine.schema import Scenario
-from coopsim.engine.stats import mean_ci
+from coopsim.engine.experiments.design import BASELINE, Comparison, experiment_key
+from coopsim.engine.experiments.stats import mean_ci
+from coopsim.engine.scenario.metric_names import better
+from coopsim.engine.scenario.model import Scenario
 
 from .summary import format_value
 

@@ -2,7 +2,7 @@
 
 The directory is staged beside its destination and renamed into place when
 every file is written, with the same rules as a run directory (see
-:mod:`coopsim.engine.outputs`): a directory that is not an earlier report is
+:mod:`coopsim.engine.log.outputs`): a directory that is not an earlier report is
 never replaced.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from coopsim.engine.outputs import staged
+from coopsim.engine.log.outputs import staged
 
 from .aar import build_aar
 from .charts import draw_all

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from .records import Record, record_from
+from coopsim.engine.log.records import Record, record_from
 
 
 class JsonlSink:

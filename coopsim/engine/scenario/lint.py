@@ -13,9 +13,9 @@ run; it points at something an author most likely did not mean:
 
 from __future__ import annotations
 
-from .document import Problem
-from .metric_names import split_metric
-from .schema import Scenario
+from coopsim.engine.scenario.metric_names import split_metric
+from coopsim.engine.scenario.model import Scenario
+from coopsim.engine.scenario.source import Problem
 
 
 def warnings(s: Scenario) -> list[Problem]:

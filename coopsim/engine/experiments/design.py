@@ -2,8 +2,8 @@
 
 An experiment compares coordination choices. Each *job* is one replication of
 one variant; replication *i* uses seed ``base_seed + i`` in every variant
-(common random numbers, see :mod:`coopsim.engine.streams`), so differences are
-paired (see :mod:`coopsim.engine.stats`).
+(common random numbers, see :mod:`coopsim.engine.sim.streams`), so differences are
+paired (see :mod:`coopsim.engine.experiments.stats`).
 
 The expansions are pure functions: :func:`variant_names` and :func:`jobs`
 for variants × replications, :func:`factorial` for a parameter sweep. Jobs run
@@ -24,13 +24,13 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
-from .archive import Archive
-from .deciders import ScriptedDecider
-from .document import Position, Problem, ScenarioError
-from .loader import loads_scenario, scenario_yaml
-from .metric_names import better
-from .schema import Scenario
-from .stats import Paired, paired
+from coopsim.engine.experiments.archive import Archive
+from coopsim.engine.experiments.stats import Paired, paired
+from coopsim.engine.scenario.load import loads_scenario, scenario_yaml
+from coopsim.engine.scenario.metric_names import better
+from coopsim.engine.scenario.model import Scenario
+from coopsim.engine.scenario.source import Position, Problem, ScenarioError
+from coopsim.engine.sim.deciders import ScriptedDecider
 
 BASELINE = "baseline"
 
@@ -96,7 +96,7 @@ def run_job(text: str, source: str, overrides: tuple[str, ...], job: Job, logs: 
 
     With ``logs``, the replication's full run directory is kept under it.
     """
-    from .run import releasing, run  # a worker imports the engine once
+    from coopsim.engine.run import releasing, run  # a worker imports the engine once
 
     try:
         every = overrides + job.settings

@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .document import Document, Path_, Problem, ScenarioError, limits, shown
+from coopsim.engine.scenario.source import Document, Path_, Problem, ScenarioError, limits, shown
 
 
 def expand_dotted(patch: dict[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .document import read_yaml_file
+from coopsim.engine.scenario.source import read_yaml_file
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ Every record has ``t`` (hours since scenario start), ``seq`` (its place in the
 run, from 0), ``kind`` (a fixed name per class) and ``actor`` (the actor it
 happened at, or ``SIMCELL`` for exercise control), plus the ids it refers to.
 Records stream to ``events.jsonl`` as one JSON object per line, in ``seq``
-order, and to any other sink a caller attaches (see :mod:`coopsim.engine.sinks`).
+order, and to any other sink a caller attaches (see :mod:`coopsim.engine.log.sinks`).
 Reports and metrics are built from records alone.
 """
 

@@ -255,7 +255,7 @@ def read_json(path: Path) -> dict[str, Any]:
     Raises:
         DamagedFile: missing, over the input limit, not JSON, nested absurdly deep, or not an object.
     """
-    from .document import ScenarioError, read_input
+    from coopsim.engine.scenario.source import ScenarioError, read_input
 
     try:
         raw = read_input(path, "a JSON file coopsim wrote")
@@ -303,7 +303,7 @@ def _files(staging: Path) -> list[str]:
 
 def write_marker(directory: Path, kind: str, files: list[str] | None = None) -> None:
     """Record that coopsim made ``directory`` (of ``kind``) and which files it wrote there."""
-    from .. import __version__
+    from coopsim import __version__
 
     files = _files(directory) if files is None else files
     write_text(directory / MARKER, json.dumps({"coopsim": __version__, "kind": kind, "files": files}) + "\n")

@@ -29,10 +29,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .document import ScenarioError, decode, limits, parse_yaml, read_input, size_text
-from .loader import CONTROLLER, loads_scenario
-from .outputs import write_text
-from .schema import Inject, Scenario
+from coopsim.engine.log.outputs import write_text
+from coopsim.engine.scenario.load import CONTROLLER, loads_scenario
+from coopsim.engine.scenario.model import Inject, Scenario
+from coopsim.engine.scenario.source import ScenarioError, decode, limits, parse_yaml, read_input, size_text
 
 COLUMNS = (
     "seq",

@@ -22,12 +22,12 @@ from typing import Any
 
 import simpy
 
-from .deciders import Decider, Situation
-from .loader import patch_scenario
-from .records import Record
-from .routing import Leg, find_path
-from .schema import Actor, Asset, Channel, Liaison, Marking, Scenario
-from .streams import Streams
+from coopsim.engine.log.records import Record
+from coopsim.engine.scenario.load import patch_scenario
+from coopsim.engine.scenario.model import Actor, Asset, Channel, Liaison, Marking, Scenario
+from coopsim.engine.scenario.routing import Leg, find_path
+from coopsim.engine.sim.deciders import Decider, Situation
+from coopsim.engine.sim.streams import Streams
 
 
 class LimitReached(Exception):

@@ -2,7 +2,7 @@
 
 Loading has three steps, each reporting problems as ``file:line:col``:
 
-1. **parse** the YAML safely, keeping positions (:mod:`coopsim.engine.document`);
+1. **parse** the YAML safely, keeping positions (:mod:`coopsim.engine.scenario.source`);
 2. **validate** each section's types, ranges and required keys with pydantic
    (unknown keys are errors), then check what pydantic cannot see: that ids are
    unique, that every reference names something that exists, that routes join
@@ -27,11 +27,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .document import Document, Path_, Position, Problem, ScenarioError, decode, parse_yaml, read_input, shown
-from .metric_names import METRICS, split_metric
-from .patch import apply_located_patch
-from .routing import find_path
-from .schema import ID_SECTIONS, Family, Scenario
+from coopsim.engine.scenario.metric_names import METRICS, split_metric
+from coopsim.engine.scenario.model import ID_SECTIONS, Family, Scenario
+from coopsim.engine.scenario.patch import apply_located_patch
+from coopsim.engine.scenario.routing import find_path
+from coopsim.engine.scenario.source import Document, Path_, Position, Problem, ScenarioError, decode, parse_yaml, read_input, shown
 
 CONTROLLER = "SIMCELL"
 """The sender of injects that come from exercise control rather than an actor."""
@@ -48,7 +48,7 @@ def load_scenario(path: str | Path, *, variant: str | None = None, overrides: Se
     Raises:
         ScenarioError: listing every problem found, each with file:line:col.
     """
-    from .catalog import resolve
+    from coopsim.engine.scenario.catalog import resolve
 
     file = resolve(path)
     # A bundled scenario named by name is reported by its file, so an error's file:line:col can be opened.

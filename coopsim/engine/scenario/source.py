@@ -1,6 +1,6 @@
 """Scenario documents: YAML text turned into plain data that remembers where it came from.
 
-Loading a scenario has three steps (see :mod:`coopsim.engine.loader`); this
+Loading a scenario has three steps (see :mod:`coopsim.engine.scenario.load`); this
 module is the first, and the one reader of YAML for every input coopsim takes:
 scenarios, ``--set`` values, decisions and session files, triggers written in
 MSEL sheets, and the resolved scenario in a run directory.

@@ -42,15 +42,15 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
-from .. import __version__
-from .deciders import Choice, Choices, Decision, ScriptedDecider
-from .document import Document, Problem, ScenarioError, read_yaml_file
-from .durations import Duration, duration_text
-from .experiment import counterfactuals
-from .loader import validation_problems
-from .outputs import add_output, json_text, write_text
-from .run import RunResult, Simulation, releasing, run
-from .schema import Id, Scenario
+from coopsim import __version__
+from coopsim.engine.experiments.design import counterfactuals
+from coopsim.engine.log.outputs import add_output, json_text, write_text
+from coopsim.engine.run import RunResult, Simulation, releasing, run
+from coopsim.engine.scenario.durations import Duration, duration_text
+from coopsim.engine.scenario.load import validation_problems
+from coopsim.engine.scenario.model import Id, Scenario
+from coopsim.engine.scenario.source import Document, Problem, ScenarioError, read_yaml_file
+from coopsim.engine.sim.deciders import Choice, Choices, Decision, ScriptedDecider
 
 
 class _Model(BaseModel):

@@ -26,10 +26,10 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from .messaging import deliver
-from .records import FactLearned, FactWithheld
-from .schema import Agreement, Fact, Marking
-from .world import Post, World
+from coopsim.engine.log.records import FactLearned, FactWithheld
+from coopsim.engine.scenario.model import Agreement, Fact, Marking
+from coopsim.engine.sim.messaging import deliver
+from coopsim.engine.sim.world import Post, World
 
 
 def _covers(agreement: Agreement, actor: str, family: str) -> bool:

@@ -19,12 +19,12 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from .messaging import staff_time
-from .records import DecisionTaken, InjectAcknowledged, InjectReleased
-from .requests import submit
-from .schema import Inject, Trigger
-from .sharing import learn, share
-from .world import World
+from coopsim.engine.log.records import DecisionTaken, InjectAcknowledged, InjectReleased
+from coopsim.engine.scenario.model import Inject, Trigger
+from coopsim.engine.sim.messaging import staff_time
+from coopsim.engine.sim.requests import submit
+from coopsim.engine.sim.sharing import learn, share
+from coopsim.engine.sim.world import World
 
 
 def start(w: World) -> None:

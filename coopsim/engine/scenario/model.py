@@ -40,11 +40,11 @@ except ``scenario`` and ``variants``):
 ``objectives``
     What the exercise is for: a metric, a target and HSEEP P/S/M thresholds.
 ``variants``
-    Named coordination choices, each a patch (see :mod:`coopsim.engine.patch`).
+    Named coordination choices, each a patch (see :mod:`coopsim.engine.scenario.patch`).
 
 Every model forbids unknown keys and is frozen once validated; cross-entity
 checks (ids that must exist, routes that must connect) live in
-:mod:`coopsim.engine.loader` so they can report positions.
+:mod:`coopsim.engine.scenario.load` so they can report positions.
 """
 
 from __future__ import annotations
@@ -56,8 +56,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-from .distributions import Distribution
-from .durations import Duration
+from coopsim.engine.scenario.distributions import Distribution
+from coopsim.engine.scenario.durations import Duration
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]*$", description="an identifier: letters, digits, _ and -")]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]

@@ -25,12 +25,12 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from .logistics import fulfil
-from .messaging import deliver
-from .records import FactWithheld, RequestStateChanged
-from .schema import Request
-from .sharing import learn, releasability
-from .world import World
+from coopsim.engine.log.records import FactWithheld, RequestStateChanged
+from coopsim.engine.scenario.model import Request
+from coopsim.engine.sim.logistics import fulfil
+from coopsim.engine.sim.messaging import deliver
+from coopsim.engine.sim.sharing import learn, releasability
+from coopsim.engine.sim.world import World
 
 
 def submit(w: World, request_id: str) -> None:

@@ -11,7 +11,7 @@ The supported families are ``fixed``, ``uniform``, ``triangular``,
 by resampling, because a step cannot take negative time. Every parameter is a
 duration, so an author never has to remember which unit a number is in.
 Sampling takes the caller's own :class:`random.Random` stream (see
-:mod:`coopsim.engine.streams`), never the global one.
+:mod:`coopsim.engine.sim.streams`), never the global one.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from .durations import Duration
+from coopsim.engine.scenario.durations import Duration
 
 
 class _Dist(BaseModel):

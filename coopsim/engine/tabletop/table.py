@@ -21,16 +21,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .deciders import Decision, DefaultDecider, Situation
-from .durations import duration_text
-from .metrics import Measurer, Metrics
-from .records import Record
-from .run import Simulation
-from .schema import DecisionPoint, Inject, Scenario
-from .seats import FACILITATOR, View, view
-from .session import Observation, Place, Release, Session, replay
-from .sinks import MemorySink
-from .world import build
+from coopsim.engine.log.records import Record
+from coopsim.engine.log.sinks import MemorySink
+from coopsim.engine.metrics.measurer import Measurer, Metrics
+from coopsim.engine.run import Simulation
+from coopsim.engine.scenario.durations import duration_text
+from coopsim.engine.scenario.model import DecisionPoint, Inject, Scenario
+from coopsim.engine.sim.deciders import Decision, DefaultDecider, Situation
+from coopsim.engine.sim.world import build
+from coopsim.engine.tabletop.seats import FACILITATOR, View, view
+from coopsim.engine.tabletop.session import Observation, Place, Release, Session, replay
 
 Ask = Callable[[DecisionPoint, Situation], Decision]
 Save = Callable[[Session], None]

@@ -23,9 +23,9 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from .records import MessageDelivered, MessageFailed, MessageHandled, MessageLost, MessageSent
-from .schema import Marking
-from .world import Post, World
+from coopsim.engine.log.records import MessageDelivered, MessageFailed, MessageHandled, MessageLost, MessageSent
+from coopsim.engine.scenario.model import Marking
+from coopsim.engine.sim.world import Post, World
 
 
 def deliver(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 
-from .schema import Asset, Route, Scenario
+from coopsim.engine.scenario.model import Asset, Route, Scenario
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,10 +28,10 @@ from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
-from .document import Document, Problem, ScenarioError
-from .durations import Duration
-from .loader import validation_problems
-from .schema import DecisionPoint, Scenario
+from coopsim.engine.scenario.durations import Duration
+from coopsim.engine.scenario.load import validation_problems
+from coopsim.engine.scenario.model import DecisionPoint, Scenario
+from coopsim.engine.scenario.source import Document, Problem, ScenarioError
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,7 @@ class ScriptedDecider:
     """Takes choices from a script; points the script does not name take their default.
 
     A decisions file is a tabletop session document (see
-    :mod:`coopsim.engine.session`), read with ``Session.from_file(path).decider``.
+    :mod:`coopsim.engine.tabletop.session`), read with ``Session.from_file(path).decider``.
     """
 
     def __init__(self, choices: Mapping[str, Any], source: Document | None = None):

@@ -5,7 +5,7 @@ the scenario, never by the length of the run) and, when the run ends,
 :meth:`Measurer.finish` returns :class:`Metrics`:
 
 * ``values``: a flat mapping from metric name (see
-  :mod:`coopsim.engine.metric_names`) to a number, or None where the run
+  :mod:`coopsim.engine.scenario.metric_names`) to a number, or None where the run
   produced nothing to measure (a request never completed). Aggregates come
   without a subject (``rfa_cycle_time``), details with one
   (``rfa_cycle_time.un_airlift``);
@@ -28,9 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .metric_names import better
-from .records import Record
-from .schema import Objective, Scenario
+from coopsim.engine.log.records import Record
+from coopsim.engine.scenario.metric_names import better
+from coopsim.engine.scenario.model import Objective, Scenario
 
 PARTS = ("transit", "queue", "processing", "rework", "approval", "transport")
 

@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .schema import Scenario
-from .sharing import releasability
-from .world import World
+from coopsim.engine.scenario.model import Scenario
+from coopsim.engine.sim.sharing import releasability
+from coopsim.engine.sim.world import World
 
 FACILITATOR = None
 """The seat that sees everything."""

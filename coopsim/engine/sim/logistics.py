@@ -23,10 +23,10 @@ from typing import Any
 
 import simpy
 
-from .records import Delivery, EscortJoined, Incident, RequestStateChanged, TripEnded, TripStarted
-from .routing import Leg
-from .schema import Request
-from .world import Pool, World
+from coopsim.engine.log.records import Delivery, EscortJoined, Incident, RequestStateChanged, TripEnded, TripStarted
+from coopsim.engine.scenario.model import Request
+from coopsim.engine.scenario.routing import Leg
+from coopsim.engine.sim.world import Pool, World
 
 EPSILON = 1e-9
 
