@@ -31,10 +31,9 @@ from coopsim.engine.log.sinks import JsonlSink, MemorySink
 from coopsim.engine.metrics.measurer import Measurer, Metrics
 from coopsim.engine.scenario.load import load_scenario, scenario_yaml
 from coopsim.engine.scenario.model import Scenario
+from coopsim.engine.sim import exercise
 from coopsim.engine.sim.deciders import Decider, DefaultDecider, ScriptedDecider
 from coopsim.engine.sim.world import LimitReached, World, build
-
-from coopsim.engine.sim import exercise
 
 CHECKED = ("events.jsonl", "metrics.json", "scenario.yaml")
 """The run's files whose sha256 the manifest records."""
