@@ -26,8 +26,7 @@ import argparse
 import sys
 import time
 
-from coopsim.engine import load_scenario
-from coopsim.engine.experiments.design import compare, dask_executor
+from coopsim.engine import compare, dask_executor, load_scenario
 
 WORKERS = 2
 EFFICIENCY_TARGET = 0.85

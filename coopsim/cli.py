@@ -21,7 +21,7 @@ def one_line(text: str) -> str:
     name); that must not break the line or bury the location and the
     expectation at its two ends.
     """
-    from coopsim.engine.scenario.source import printable
+    from coopsim.engine import printable
 
     text = printable(text)
     if len(text) > MAX_LINE:
@@ -95,7 +95,7 @@ def _crashed(exc: Exception) -> int:
 def _input_limit(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     if value is None:
         return
-    from coopsim.engine.scenario.source import parse_size, set_limits
+    from coopsim.engine import parse_size, set_limits
 
     try:
         set_limits(max_bytes=parse_size(value))
@@ -143,8 +143,7 @@ def validate(files: tuple[str, ...]) -> None:
     Example:
       coopsim validate scenarios/somalia-wfp-escort-2008.yaml
     """
-    from coopsim.engine import ScenarioError, load_scenario
-    from coopsim.engine.scenario.lint import warnings as lint_warnings
+    from coopsim.engine import ScenarioError, lint, load_scenario
 
     bad: list[str] = []
     for file in files:
@@ -161,7 +160,7 @@ def validate(files: tuple[str, ...]) -> None:
         ]
         summary = ", ".join(f"{n} {noun}{'' if n == 1 else 's'}" for n, noun in counts)
         click.echo(f"ok  {file}: {s.scenario.name} ({summary})")
-        for warning in lint_warnings(s):
+        for warning in lint(s):
             click.echo(str(warning), err=True)
     if bad:
         raise ProblemsError(bad)
@@ -207,10 +206,8 @@ def run(
     """
     from pathlib import Path
 
-    from coopsim.engine import OutputDirError, ScenarioError, load_scenario
-    from coopsim.engine import run as run_scenario
-    from coopsim.engine.log.outputs import fresh_dir, run_dir_name
-    from coopsim.engine.tabletop.session import Session
+    import coopsim.engine as engine
+    from coopsim.engine import OutputDirError, ScenarioError, Session, fresh_dir, load_scenario, run_dir_name
     from coopsim.reports.summary import run_summary
 
     try:
@@ -227,7 +224,7 @@ def run(
             shaped = {"set": list(overrides), "decisions": session.model_dump(include={"decisions"}) if decisions else None}
             base = Path("runs") / run_dir_name(Path(file).stem, variant, seed, settings=shaped if overrides or decisions else None)
             out = str(base if replace else fresh_dir(base))
-        result = run_scenario(scenario, seed=seed, decider=decider, out=out, progress=_progress_line(), replace=replace)
+        result = engine.run(scenario, seed=seed, decider=decider, out=out, progress=_progress_line(), replace=replace)
     except ScenarioError as exc:
         raise _problems(exc) from None
     except OutputDirError as exc:
@@ -244,8 +241,7 @@ def run(
 
 
 def _report(run_dir, out, formats: str):
-    from coopsim.engine import OutputDirError
-    from coopsim.reports.rundir import RunDirError
+    from coopsim.engine import OutputDirError, RunDirError
     from coopsim.reports.write import write_report
 
     try:
@@ -309,11 +305,18 @@ def compare(
     """
     from pathlib import Path
 
-    from coopsim.engine import OutputDirError, ScenarioError, load_scenario
-    from coopsim.engine.experiments.archive import ARCHIVE_FILES, Archive, ArchiveError
-    from coopsim.engine.experiments.design import DaskMissing, dask_executor
-    from coopsim.engine.experiments.design import compare as run_compare
-    from coopsim.engine.log.outputs import claim_dir
+    from coopsim.engine import (
+        ARCHIVE_FILES,
+        Archive,
+        ArchiveError,
+        DaskMissing,
+        OutputDirError,
+        ScenarioError,
+        claim_dir,
+        dask_executor,
+        load_scenario,
+    )
+    from coopsim.engine import compare as run_compare
     from coopsim.reports.comparison import comparison_table
 
     executor, close = None, None
@@ -386,26 +389,24 @@ def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | 
     import json
     from pathlib import Path
 
-    from coopsim.engine import OutputDirError, ScenarioError, load_scenario
-    from coopsim.engine.experiments.archive import ARCHIVE_FILES, Archive, ArchiveError
-    from coopsim.engine.experiments.design import sweep as run_sweep
-    from coopsim.engine.log.outputs import claim_dir, staged
-    from coopsim.engine.scenario.source import parse_yaml
+    from coopsim.engine import (
+        ARCHIVE_FILES,
+        Archive,
+        ArchiveError,
+        OutputDirError,
+        ScenarioError,
+        claim_dir,
+        load_scenario,
+        staged,
+        sweep_grid,
+    )
+    from coopsim.engine import sweep as run_sweep
     from coopsim.reports.sweep import effects_table, main_effects, tornado
     from coopsim.reports.write import REPORT
 
-    grid: dict[str, list] = {}
     try:
-        for p in params:
-            path, sep, values = p.partition("=")
-            if not sep or not path.strip() or not values:
-                raise ProblemsError([f"--param {p}: expected PATH=V1,V2,... (e.g. actors.nac.staff=1,2)"])
-            label = f"--param {p if len(p) <= 60 else p[:57] + '...'}"
-            grid[path.strip()] = [parse_yaml(v, label).data if v.strip() else v for v in values.split(",")]
         scenario = load_scenario(file)
-        for path, values in grid.items():  # check every value before running anything
-            for value in values:
-                load_scenario(file, overrides=[f"{path}={value}"])
+        grid = sweep_grid(params, scenario)  # every value checked before anything runs
         out_dir = Path(out or Path("runs") / f"{Path(file).stem}-sweep")
         claim_dir(out_dir, "sweep", ARCHIVE_FILES)
         archive = Archive(out_dir / "results.sqlite")
@@ -466,7 +467,7 @@ def new(name: str, out: str, origin: str | None) -> None:
         with target.open("x", encoding="utf-8") as fh:  # "x": never over a file that appeared meanwhile
             fh.write(text)
     except OSError as exc:
-        from coopsim.engine.log.outputs import why_not
+        from coopsim.engine import why_not
 
         raise ProblemsError([f"{target}: cannot write the file ({why_not(target, exc)}) (expected a writable place for it)"]) from None
     click.echo(f"Wrote {target}; next: coopsim validate {target} && coopsim run {target}")
@@ -536,10 +537,8 @@ def play(
     """
     from pathlib import Path
 
-    from coopsim.engine import OutputDirError, ScenarioError, load_scenario
-    from coopsim.engine.log.outputs import fresh_dir, run_dir_name
-    from coopsim.engine.tabletop.session import Session
-    from coopsim.engine.tabletop.session import play as play_session
+    from coopsim.engine import OutputDirError, ScenarioError, Session, fresh_dir, load_scenario, run_dir_name
+    from coopsim.engine import play as play_session
     from coopsim.reports.summary import run_summary
 
     if script and (session_file or seats):
@@ -623,8 +622,7 @@ def msel_export(file: str, out: str, replace: bool) -> None:
     Example:
       coopsim msel export somalia-wfp-escort-2008 --out msel.csv
     """
-    from coopsim.engine import ScenarioError, load_scenario
-    from coopsim.engine.scenario.msel import MselExportError, check_target, export_rows, write_sheet
+    from coopsim.engine import MselExportError, ScenarioError, check_target, export_rows, load_scenario, write_sheet
 
     try:
         check_target(out, replace)
@@ -651,8 +649,7 @@ def msel_import(sheet: str, into: str) -> None:
     Example:
       coopsim msel import msel.csv --into my-exercise.yaml
     """
-    from coopsim.engine import ScenarioError
-    from coopsim.engine.scenario.msel import MselError, import_rows, read_sheet
+    from coopsim.engine import MselError, ScenarioError, import_rows, read_sheet
 
     try:
         count = import_rows(read_sheet(sheet), into, sheet)

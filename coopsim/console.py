@@ -1,6 +1,6 @@
 """The facilitator's console: ``coopsim play`` at the table.
 
-The console drives a :class:`~coopsim.engine.table.Table` from the terminal.
+The console drives a :class:`~coopsim.engine.Tabletop` from the terminal.
 It uses rich formatting on a terminal and plain text (ASCII tables, no
 colour) when output goes to a file or a pipe.
 
@@ -40,12 +40,7 @@ from rich.panel import Panel
 from rich.table import Table as Grid
 from rich.text import Text
 
-from coopsim.engine.scenario.durations import parse_duration
-from coopsim.engine.scenario.model import DecisionPoint, Scenario
-from coopsim.engine.sim.deciders import Decision, Situation
-from coopsim.engine.tabletop.seats import FACILITATOR, Knower, View
-from coopsim.engine.tabletop.session import Session
-from coopsim.engine.tabletop.table import Table
+from coopsim.engine import FACILITATOR, Decision, DecisionPoint, Knower, Scenario, Session, Situation, Tabletop, View, parse_duration
 
 COMMANDS = (
     ("Enter or c", "continue to the next inject or decision"),
@@ -90,7 +85,7 @@ class FacilitatorConsole:
         if self.plain and out is None:
             self.out.width = max(self.out.width, 110)  # a log file has no terminal width to fit
         self._typed = sys.stdin.isatty()
-        self.table: Table | None = None
+        self.table: Tabletop | None = None
         self._eofs = 0
         self._shown_injects: set[int] = set()
         self._shown_decisions: set[str] = set()
@@ -103,7 +98,7 @@ class FacilitatorConsole:
     def play(self) -> bool:
         """Play until the scenario ends (True) or the facilitator quits (False); the session file is kept either way."""
         try:
-            self.table = Table(self.scenario, self.start_session, ask=self._decide, save=self._save)
+            self.table = Tabletop(self.scenario, self.start_session, ask=self._decide, save=self._save)
             self._save(self.table.session)
             self._welcome()
             self._status()
@@ -234,8 +229,8 @@ class FacilitatorConsole:
         self._show_view(self.table.view(seat))
 
     def _chart(self) -> None:
+        from coopsim.engine import in_progress
         from coopsim.reports import charts
-        from coopsim.reports.rundir import in_progress
 
         for n, draw in enumerate(charts.CHARTS, 1):
             self.out.print(f"  {n}. {draw.__name__.replace('_', ' ')}")

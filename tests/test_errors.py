@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from coopsim.engine import ScenarioError, apply_override, apply_variant, load_scenario, loads_scenario
-from coopsim.engine.scenario.source import Position, Problem
+from coopsim.engine.scenario.problems import Position, Problem
 from coopsim.engine.tabletop.session import Session
 
 MINI = Path(__file__).parent / "data" / "mini.yaml"

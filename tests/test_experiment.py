@@ -15,7 +15,8 @@ import pytest
 from coopsim.engine import ScenarioError, load_scenario
 from coopsim.engine import run as run_engine
 from coopsim.engine.experiments.archive import Archive
-from coopsim.engine.experiments.design import Job, compare, experiment_key, factorial, jobs, variant_names
+from coopsim.engine.experiments.comparison import compare
+from coopsim.engine.experiments.design import Replication, experiment_key, factorial, plan, variant_names
 from coopsim.engine.experiments.stats import mean_ci
 
 SOMALIA = "somalia-wfp-escort-2008"
@@ -31,7 +32,8 @@ def test_variant_names_put_the_baseline_first():
 
 
 def test_jobs_share_seeds_across_variants():
-    assert jobs(["baseline", "v"], 2, 100) == [Job("baseline", 0, 100), Job("v", 0, 100), Job("baseline", 1, 101), Job("v", 1, 101)]
+    expected = [Replication("baseline", 0, 100), Replication("v", 0, 100), Replication("baseline", 1, 101), Replication("v", 1, 101)]
+    assert plan(["baseline", "v"], 2, 100) == expected
 
 
 def test_factorial_is_every_combination():
@@ -89,9 +91,7 @@ def test_a_failing_replication_is_recorded_and_the_rest_go_on(monkeypatch, tmp_p
 
 SLOW = """
 import sys
-from coopsim.engine import load_scenario
-from coopsim.engine.experiments.archive import Archive
-from coopsim.engine.experiments.design import compare
+from coopsim.engine import Archive, compare, load_scenario
 compare(load_scenario("pakistan-earthquake-2005"), ["standing_agreement"], 200, workers=1, archive=Archive(sys.argv[1]))
 """
 
@@ -138,7 +138,7 @@ def test_compare_command_prints_the_table_and_resumes(tmp_path):
 
 
 def test_dask_runs_give_the_same_results_as_the_process_pool():
-    from coopsim.engine.experiments.design import dask_executor
+    from coopsim.engine.experiments.executors import dask_executor
 
     s = load_scenario(SOMALIA)
     executor, close = dask_executor("local")
@@ -150,7 +150,7 @@ def test_dask_runs_give_the_same_results_as_the_process_pool():
 
 
 def test_missing_dask_is_a_clear_error(monkeypatch):
-    from coopsim.engine.experiments.design import DaskMissing, dask_executor
+    from coopsim.engine.experiments.executors import DaskMissing, dask_executor
 
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(DaskMissing, match=r"Dask is not installed \(expected: pip install 'coopsim\[dask\]'\)"):
@@ -192,7 +192,7 @@ def test_sweep_ranks_the_parameter_that_matters_first(tmp_path):
     from click.testing import CliRunner
 
     from coopsim.cli import main
-    from coopsim.engine.experiments.design import sweep
+    from coopsim.engine.experiments.comparison import sweep
     from coopsim.reports.sweep import main_effects, tornado
 
     s = load_scenario("pakistan-earthquake-2005")
@@ -210,7 +210,8 @@ def test_sweep_ranks_the_parameter_that_matters_first(tmp_path):
     assert first[0]["level_means"]["2d"] - first[0]["level_means"]["6h"] > 24  # a slower NAC delays the air bridge
     assert tornado(list(main_effects(s, result, grid))).png[:4] == b"\x89PNG"
     bad = CliRunner().invoke(main, ["sweep", "pakistan-earthquake-2005", "--param", "actors.nac.staff", "--out", str(tmp_path)])
-    assert bad.exit_code == 1 and "expected PATH=V1,V2,..." in bad.output
+    assert bad.exit_code == 1
+    assert bad.stderr == "--param actors.nac.staff:1:1: a parameter needs a path and values (PATH=V1,V2,... e.g. actors.nac.staff=1,2)\n"
     wrong = CliRunner().invoke(main, ["sweep", "pakistan-earthquake-2005", "--param", "actors.nac.staff=0,1", "--out", str(tmp_path)])
     assert wrong.exit_code == 1 and "actors.nac.staff: got 0 (expected a number of at least 1)" in wrong.output
 
@@ -232,7 +233,7 @@ def test_event_logs_are_kept_only_on_request(tmp_path):
 
 
 def test_counterfactuals_show_the_better_option(vary):
-    from coopsim.engine.experiments.design import counterfactuals
+    from coopsim.engine.experiments.comparison import counterfactuals
 
     def stochastic(d):
         d["routes"][0]["time"] = {"dist": "triangular", "low": "8h", "mode": "10h", "high": "14h"}

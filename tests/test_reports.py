@@ -13,9 +13,9 @@ from conftest import MINI
 from coopsim.cli import main
 from coopsim.engine import load_scenario, run
 from coopsim.engine.log.records import FactWithheld, Incident
+from coopsim.engine.log.rundir import RunDirError, read_run
 from coopsim.reports.markdown import SECTIONS
 from coopsim.reports.odcr import Evidence, Lesson, lesson
-from coopsim.reports.rundir import RunDirError, read_run
 from coopsim.reports.write import write_report
 
 PARTS = {"transit": 8.0, "queue": 1.0, "processing": 4.0, "rework": 0.0, "approval": 40.0, "transport": 10.0}
@@ -224,8 +224,8 @@ def test_html_escapes_scenario_text(vary, tmp_path):
 
 
 def test_charts_are_png_images_of_a4_width(tmp_path):
+    from coopsim.engine.log.rundir import read_run
     from coopsim.reports.charts import DPI, WIDTH_IN, draw_all
-    from coopsim.reports.rundir import read_run
 
     run(load_scenario("somalia-wfp-escort-2008"), out=tmp_path / "run")
     charts = draw_all(read_run(tmp_path / "run"))

@@ -17,7 +17,7 @@ from conftest import MINI
 from coopsim.cli import main
 from coopsim.engine import Decision, ScriptedDecider, load_scenario, run
 from coopsim.engine.tabletop.session import Session, play
-from coopsim.engine.tabletop.table import Table
+from coopsim.engine.tabletop.table import Tabletop
 
 LEAK = {
     "seq": 3,
@@ -52,7 +52,7 @@ def surge(point, situation) -> Decision:
 
 
 def test_a_un_seat_cannot_see_a_nato_fact_not_releasable_to_the_un(leaky):
-    table = Table(leaky, Session())
+    table = Tabletop(leaky, Session())
     table.advance_to(60)
     # SHAPE's flight schedule (operational, restricted) went to the NAC; the agreement covers only humanitarian facts
     assert [(r.actor, r.fact, r.to) for r in table.records if r.kind == "fact_withheld"] == [("shape", "flights", "un_ocha")]
@@ -74,7 +74,7 @@ def test_a_un_seat_cannot_see_a_nato_fact_not_releasable_to_the_un(leaky):
 
 def test_a_seat_view_follows_agreements_by_the_table_clock(vary):
     # the NATO seat holds OCHA's damage assessment only while the agreement is in force (until 20h)
-    table = Table(vary(lambda d: d["agreements"][0].update(valid_until="20h")), Session())
+    table = Tabletop(vary(lambda d: d["agreements"][0].update(valid_until="20h")), Session())
     table.advance_to(11)
     assert [f.fact for f in table.view("eadrcc").facts] == ["damage"]
     table.advance_to(21)  # a quiet stretch: the last event was at 14h
@@ -83,7 +83,7 @@ def test_a_seat_view_follows_agreements_by_the_table_clock(vary):
 
 
 def test_a_seat_sees_its_own_injects_requests_and_assets(leaky):
-    table = Table(leaky, Session())
+    table = Tabletop(leaky, Session())
     table.advance_to(30)
     ocha, shape = table.view("un_ocha"), table.view("shape")
     assert [(i.seq, i.released, i.expected_action) for i in ocha.injects] == [(1, 1.0, ""), (2, 2.0, "Submit RFA")]
@@ -96,7 +96,7 @@ def test_a_seat_sees_its_own_injects_requests_and_assets(leaky):
 
 
 def test_a_session_played_at_the_table_is_the_run_its_decisions_script_gives(leaky):
-    table = Table(leaky, Session(), ask=surge)
+    table = Tabletop(leaky, Session(), ask=surge)
     stops = []
     while not table.finished:
         table.go_on()
@@ -109,7 +109,7 @@ def test_a_session_played_at_the_table_is_the_run_its_decisions_script_gives(lea
 
 
 def test_advancing_in_small_steps_gives_the_same_log_as_running_straight_through(leaky):
-    table = Table(leaky, Session())
+    table = Tabletop(leaky, Session())
     t = 0
     while not table.finished:
         t += 7
@@ -120,7 +120,7 @@ def test_advancing_in_small_steps_gives_the_same_log_as_running_straight_through
 
 def test_a_saved_session_resumes_exactly_where_it_stopped(leaky, tmp_path):
     saved: list[Session] = []
-    first = Table(leaky, Session(), ask=surge, save=saved.append)
+    first = Tabletop(leaky, Session(), ask=surge, save=saved.append)
     first.go_on()
     first.go_on()
     first.observe("OCHA asked before the assessment was shared", "obj_cycle")
@@ -135,7 +135,7 @@ def test_a_saved_session_resumes_exactly_where_it_stopped(leaky, tmp_path):
     def nobody(point, situation):
         raise AssertionError("a recorded decision was asked again")
 
-    resumed = Table(leaky, Session.from_file(tmp_path / "s.yaml"), ask=nobody)
+    resumed = Tabletop(leaky, Session.from_file(tmp_path / "s.yaml"), ask=nobody)
     assert (resumed.clock, resumed.steps, resumed.replayed) == (kept.at.t, kept.at.step, (1, 1))
     assert lines(resumed.records) == lines(first.records)[: len(resumed.records)]
     resumed.advance_to(100)
@@ -150,7 +150,7 @@ def test_a_saved_session_resumes_exactly_where_it_stopped(leaky, tmp_path):
 
 def test_every_change_is_saved_as_it_happens(leaky):
     saved: list[Session] = []
-    table = Table(leaky, Session(), ask=surge, save=saved.append)
+    table = Tabletop(leaky, Session(), ask=surge, save=saved.append)
     table.advance_to(30)
     table.observe("noted")
     kinds = [
@@ -172,7 +172,7 @@ def test_quitting_at_a_decision_stops_the_run_and_asks_nobody_else(vary):
         asked.append(point.id)
         raise KeyboardInterrupt
 
-    table = Table(vary(two_points), Session(), ask=quit_)
+    table = Tabletop(vary(two_points), Session(), ask=quit_)
     with pytest.raises(KeyboardInterrupt):
         table.advance_to(100)
     assert asked == ["dp_priority"]
@@ -180,7 +180,7 @@ def test_quitting_at_a_decision_stops_the_run_and_asks_nobody_else(vary):
 
 def test_a_scripted_release_is_planned_not_replayed_by_advancing(leaky, tmp_path):
     (tmp_path / "s.yaml").write_text("releases:\n  - {inject: 3, t: 36h}\n")
-    table = Table(leaky, Session.from_file(tmp_path / "s.yaml"), ask=surge)
+    table = Tabletop(leaky, Session.from_file(tmp_path / "s.yaml"), ask=surge)
     assert (table.clock, table.steps) == (0.0, 0)  # play starts at the start
     assert table.contingencies() == {}  # inject 3 is already planned
     while not table.finished:
@@ -191,7 +191,7 @@ def test_a_scripted_release_is_planned_not_replayed_by_advancing(leaky, tmp_path
 
 
 def test_nothing_can_be_released_after_the_end(leaky):
-    table = Table(leaky, Session())
+    table = Tabletop(leaky, Session())
     table.advance_to(10_000)
     assert table.finished and table.contingencies() == {}
     with pytest.raises(ValueError, match="the run has ended"):
@@ -199,7 +199,7 @@ def test_nothing_can_be_released_after_the_end(leaky):
 
 
 def test_the_session_document_reads_back_as_written(leaky, tmp_path):
-    table = Table(leaky, Session(seats=("un_ocha",)), ask=surge)
+    table = Tabletop(leaky, Session(seats=("un_ocha",)), ask=surge)
     table.advance_to(1 / 3)
     table.release(3)
     table.observe('Quote "this" [and that]', "obj_fill", by="Ana")

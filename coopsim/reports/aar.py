@@ -1,6 +1,6 @@
 """The after-action report (HSEEP AAR/IP with NATO ODCR lessons), as data.
 
-:func:`build_aar` turns a finished run (:class:`~coopsim.reports.rundir.RunData`)
+:func:`build_aar` turns a finished run (:class:`~coopsim.engine.RunData`)
 into a plain mapping with the sections practitioners expect, in order:
 
 1. exercise overview; 2. executive summary; 3. objectives and ratings;
@@ -19,11 +19,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from coopsim.engine.scenario.durations import UNIT_HOURS
-from coopsim.engine.scenario.metric_names import better
+from coopsim.engine import UNIT_HOURS, RunData, better
 
 from .odcr import Evidence, lesson
-from .rundir import RunData
 from .summary import format_value
 
 # How long each kind of corrective action usually takes to start and to finish, in days after the exercise.

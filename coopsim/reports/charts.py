@@ -5,7 +5,7 @@ for an A4 page, with the colour-blind-safe Okabe–Ito palette, and with every
 organisation family always in the same colour (NATO dark blue, UN orange), so
 NATO and UN actors are told apart the same way in every chart.
 
-Each chart function takes a :class:`~coopsim.reports.rundir.RunData` and
+Each chart function takes a :class:`~coopsim.engine.RunData` and
 returns a :class:`Chart`: PNG bytes, a title and a one-line caption saying
 what to read from it.
 """
@@ -22,7 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen first)
 from matplotlib.transforms import offset_copy  # noqa: E402
 
-from .rundir import RunData  # noqa: E402
+from coopsim.engine import RunData  # noqa: E402
 
 WIDTH_IN, DPI = 6.3, 150  # 160 mm: the text width of an A4 page
 FAMILY_COLOURS = {"NATO": "#0072B2", "UN": "#E69F00", "AU": "#009E73", "EU": "#F0E442", "national": "#CC79A7", "NGO": "#D55E00"}

@@ -20,10 +20,7 @@ from collections import Counter
 from typing import Any
 
 from coopsim import __version__
-from coopsim.engine.experiments.design import BASELINE, Comparison, experiment_key
-from coopsim.engine.experiments.stats import mean_ci
-from coopsim.engine.scenario.metric_names import better
-from coopsim.engine.scenario.model import Scenario
+from coopsim.engine import BASELINE, Comparison, Scenario, better, experiment_key, mean_ci
 
 from .summary import format_value
 

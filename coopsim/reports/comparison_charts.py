@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from coopsim.engine.experiments.design import Comparison
-from coopsim.engine.scenario.model import Scenario
+from coopsim.engine import Comparison, Scenario
 
 from .charts import PART_COLOURS, SERIES_COLOURS, Chart, _empty, _figure, _legend_below, _legend_or_empty, _png, plt
 

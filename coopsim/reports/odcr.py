@@ -18,9 +18,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from coopsim.engine.log.records import Record
-from coopsim.engine.scenario.metric_names import METRICS, split_metric
-from coopsim.engine.scenario.model import Objective, Scenario
+from coopsim.engine import METRICS, Objective, Record, Scenario, split_metric
 
 from .summary import format_value
 

@@ -6,8 +6,7 @@ records it wrote, rates each objective, and says where the outputs went.
 
 from __future__ import annotations
 
-from coopsim.engine import RunResult
-from coopsim.engine.scenario.metric_names import METRICS, split_metric
+from coopsim.engine import METRICS, RunResult, split_metric
 
 
 def format_value(metric: str, value: float | None) -> str:

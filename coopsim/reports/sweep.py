@@ -14,9 +14,7 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from coopsim.engine.experiments.design import Comparison, point_label
-from coopsim.engine.scenario.metric_names import METRICS, split_metric
-from coopsim.engine.scenario.model import Scenario
+from coopsim.engine import METRICS, Comparison, Scenario, factorial, point_label, split_metric
 
 from .charts import Chart, _empty, _png, plt
 from .summary import format_value
@@ -24,8 +22,6 @@ from .summary import format_value
 
 def main_effects(scenario: Scenario, result: Comparison, params: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     """Per objective: the parameters ranked by main effect, each with its level means."""
-    from coopsim.engine.experiments.design import factorial
-
     points = factorial(params)
     out = []
     for o in scenario.objectives:

@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from coopsim.engine.log.outputs import staged
+from coopsim.engine import RunDirError, read_run, staged
 
 from .aar import build_aar
 from .charts import draw_all
 from .html import render_html
 from .markdown import render_markdown
-from .rundir import RunDirError, read_run
 
 FORMATS = ("html", "md", "json")
 REPORT = "report"

@@ -19,6 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from coopsim.engine.scenario.files import read_input, write_text
+from coopsim.engine.scenario.problems import ScenarioError
+
 
 class OutputDirError(Exception):
     """The output directory cannot take the output (it holds something coopsim did not make)."""
@@ -226,16 +229,6 @@ def _alive(pid: Any) -> bool:
     return True
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write ``text`` atomically: a kill at any moment leaves the old file or the new one, whole."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def file_sha256(path: Path) -> str:
     """sha256 of a file's bytes, read in chunks (an event log can be large)."""
     digest = hashlib.sha256()
@@ -255,8 +248,6 @@ def read_json(path: Path) -> dict[str, Any]:
     Raises:
         DamagedFile: missing, over the input limit, not JSON, nested absurdly deep, or not an object.
     """
-    from coopsim.engine.scenario.source import ScenarioError, read_input
-
     try:
         raw = read_input(path, "a JSON file coopsim wrote")
     except ScenarioError as exc:

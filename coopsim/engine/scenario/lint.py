@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from coopsim.engine.scenario.metric_names import split_metric
 from coopsim.engine.scenario.model import Scenario
-from coopsim.engine.scenario.source import Problem
+from coopsim.engine.scenario.problems import Problem
 
 
 def warnings(s: Scenario) -> list[Problem]:

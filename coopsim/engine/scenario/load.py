@@ -27,11 +27,13 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from coopsim.engine.scenario.files import decode, read_input
 from coopsim.engine.scenario.metric_names import METRICS, split_metric
 from coopsim.engine.scenario.model import ID_SECTIONS, Family, Scenario
 from coopsim.engine.scenario.patch import apply_located_patch
+from coopsim.engine.scenario.problems import Position, Problem, ScenarioError, shown
 from coopsim.engine.scenario.routing import find_path
-from coopsim.engine.scenario.source import Document, Path_, Position, Problem, ScenarioError, decode, parse_yaml, read_input, shown
+from coopsim.engine.scenario.source import Document, Path_, parse_yaml
 
 CONTROLLER = "SIMCELL"
 """The sender of injects that come from exercise control rather than an actor."""

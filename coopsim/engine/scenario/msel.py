@@ -29,10 +29,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from coopsim.engine.log.outputs import write_text
+from coopsim.engine.scenario.files import decode, limits, read_input, size_text, write_text
 from coopsim.engine.scenario.load import CONTROLLER, loads_scenario
 from coopsim.engine.scenario.model import Inject, Scenario
-from coopsim.engine.scenario.source import ScenarioError, decode, limits, parse_yaml, read_input, size_text
+from coopsim.engine.scenario.problems import ScenarioError
+from coopsim.engine.scenario.source import parse_yaml
 
 COLUMNS = (
     "seq",

@@ -21,7 +21,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from coopsim.engine.scenario.source import Document, Path_, Problem, ScenarioError, limits, shown
+from coopsim.engine.scenario.files import limits
+from coopsim.engine.scenario.problems import Problem, ScenarioError, shown
+from coopsim.engine.scenario.source import Document, Path_
 
 
 def expand_dotted(patch: dict[str, Any]) -> dict[str, Any]:

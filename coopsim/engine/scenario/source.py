@@ -20,13 +20,14 @@ located problem too.
 
 from __future__ import annotations
 
-import os
-import stat
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from coopsim.engine.scenario.files import _raise_hint, decode, limits, read_input, size_text
+from coopsim.engine.scenario.problems import Position, Problem, ScenarioError, refuse
 
 Path_ = tuple[Any, ...]
 """A path into the data: mapping keys and list indices, e.g. ``("actors", 2, "staff")``."""
@@ -35,120 +36,6 @@ _SCALAR_TAGS = {"tag:yaml.org,2002:" + name for name in ("str", "int", "float", 
 _SAFE_TAGS = _SCALAR_TAGS | {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 _MAP, _SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser where installed: fast, and not recursive
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """What one input may hold; anything beyond is refused with a located problem.
-
-    A real scenario is tens of kilobytes, nests about eight levels deep and
-    holds a few thousand values, so the defaults leave wide room.
-    """
-
-    max_bytes: int = 4 * 1024 * 1024
-    """The largest file read (``coopsim --input-limit``, or COOPSIM_INPUT_LIMIT)."""
-    max_depth: int = 100
-    """How deeply mappings and lists may nest."""
-    max_values: int = 100_000
-    """Values in one document, each value an alias repeats counted again (the alias-expansion budget)."""
-
-
-_limits = Limits()
-
-
-def limits() -> Limits:
-    """The limits in force."""
-    return _limits
-
-
-def set_limits(**changes: int) -> Limits:
-    """Change the limits in force (the command line's ``--input-limit`` does); returns the new limits."""
-    global _limits
-    _limits = replace(_limits, **changes)
-    return _limits
-
-
-def size_text(n: float) -> str:
-    """A byte count as people write it: ``4 MB``, ``52.4 MB``, ``900 kB``."""
-    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
-        if n >= size:
-            return f"{n / size:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{n:g} bytes"
-
-
-def parse_size(text: str) -> int:
-    """``"20MB"``, ``"512kB"``, ``"1GB"`` or plain bytes, as a byte count.
-
-    Raises:
-        ValueError: not a size.
-    """
-    t = text.strip().upper().removesuffix("B").removesuffix("I")
-    factor = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(t[-1:], 1)
-    number = t[:-1] if factor > 1 else t
-    try:
-        value = float(number)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a size (expected e.g. 20MB or 512kB)") from None
-    if not 0 < value < float(1 << 50):
-        raise ValueError(f"{text!r} is not a size (expected e.g. 20MB or 512kB)")
-    return int(value * factor)
-
-
-@dataclass(frozen=True, slots=True)
-class Position:
-    """Where a key or value was written: a source name and 1-based line and column."""
-
-    source: str
-    line: int
-    col: int
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.line}:{self.col}"
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with a scenario, with where it is and what was expected."""
-
-    position: Position
-    message: str
-    expected: str = ""
-
-    def __str__(self) -> str:
-        tail = f" ({self.expected})" if self.expected else ""
-        return printable(f"{self.position}: {self.message}{tail}")
-
-
-class ScenarioError(Exception):
-    """A scenario (or a patch to one) has problems; ``problems`` lists each one."""
-
-    def __init__(self, problems: list[Problem]):
-        # ``args`` holds the list itself, so the error survives being re-raised
-        # as ``type(e)(*e.args)`` (SimPy does this when a process fails).
-        super().__init__(problems)
-        self.problems = problems
-
-    def __str__(self) -> str:
-        return "\n".join(str(p) for p in self.problems)
-
-
-_CONTROL = {c: f"\\x{c:02x}" for c in range(32)} | {9: "\\t", 10: "\\n", 13: "\\r", 127: "\\x7f"}
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters shown as escapes, so a message is always one line however odd the input."""
-    return text.translate(_CONTROL)
-
-
-def shown(value: Any, width: int = 60) -> str:
-    """``repr(value)`` for a message, cut short: an error repeats what was written, never a whole megabyte of it."""
-    text = repr(value)
-    return text if len(text) <= width else text[: width - 4] + "...'"
-
-
-def refuse(source: str, message: str, expected: str = "", line: int = 1, col: int = 1) -> ScenarioError:
-    """A ScenarioError of one problem at ``source:line:col``."""
-    return ScenarioError([Problem(Position(source, line, col), message, expected)])
 
 
 @dataclass
@@ -177,56 +64,6 @@ class Document:
                 return self.values[path]
             path = path[:-1]
         return self.values.get((), Position(self.source, 1, 1))
-
-
-# -- reading files ----------------------------------------------------------------------------
-
-
-def read_input(path: str | Path, expected: str, *, max_bytes: int | None = None) -> bytes:
-    """The bytes of an input file, refused in one located line if they cannot be had safely.
-
-    A directory, an unreadable file, or a file over the size limit is a
-    ScenarioError at ``path:1:1``. A pipe or FIFO is read without waiting for a
-    writer that never comes.
-    """
-    source = str(path)
-    limit = _limits.max_bytes if max_bytes is None else max_bytes
-    try:
-        info = os.stat(path)
-        if stat.S_ISDIR(info.st_mode):
-            raise refuse(source, "is a directory", expected)
-        if stat.S_ISREG(info.st_mode) and info.st_size > limit:
-            raise refuse(source, f"the file is {size_text(info.st_size)}, over the input limit of {size_text(limit)}", _raise_hint(limit))
-        flags = os.O_RDONLY | (0 if stat.S_ISREG(info.st_mode) else os.O_NONBLOCK)
-        fd = os.open(path, flags)
-        try:
-            if flags & os.O_NONBLOCK:
-                os.set_blocking(fd, True)
-            chunks, size = [], 0
-            while size <= limit and (chunk := os.read(fd, min(1 << 20, limit + 1 - size))):
-                chunks.append(chunk)
-                size += len(chunk)
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        raise refuse(source, f"cannot read the file: {exc.strerror or exc}", expected) from None
-    if size > limit:
-        raise refuse(source, f"the input is over the input limit of {size_text(limit)}", _raise_hint(limit))
-    return b"".join(chunks)
-
-
-def _raise_hint(limit: int) -> str:
-    return f"a smaller file, or a higher limit: coopsim --input-limit {size_text(2 * limit).replace(' ', '')} ..."
-
-
-def decode(raw: bytes, source: str, expected: str) -> str:
-    """UTF-8 text (a leading byte-order mark is dropped), or a ScenarioError at the first bad byte."""
-    try:
-        return raw.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise refuse(source, f"not UTF-8 text: byte 0x{raw[exc.start]:02x}, {exc.reason}", expected, line, col) from None
 
 
 def read_yaml_file(path: str | Path, expected: str) -> tuple[Document, bytes]:
@@ -276,7 +113,7 @@ class _Builder:
     def __init__(self, source: str, loader: Any):
         self.source = source
         self.loader = loader
-        self.limits = _limits
+        self.limits = limits()
         self.constructor = yaml.SafeLoader("")
         self.doc = Document(source, {})
         self.problems: list[Problem] = []
@@ -561,11 +398,11 @@ def parse_yaml(text: str, source: str) -> Document:
             object-constructing tag, holds a value its type cannot take, or
             repeats a key.
     """
-    if len(text) > _limits.max_bytes:
+    if len(text) > limits().max_bytes:
         raise refuse(
             source,
-            f"the text is {size_text(len(text))}, over the input limit of {size_text(_limits.max_bytes)}",
-            _raise_hint(_limits.max_bytes),
+            f"the text is {size_text(len(text))}, over the input limit of {size_text(limits().max_bytes)}",
+            _raise_hint(limits().max_bytes),
         )
     try:
         text.encode("utf-8")
@@ -613,7 +450,7 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, source: str) -> Problem:
         mark = exc.problem_mark or opened
         return Problem(
             _mark(source, mark) if mark else Position(source, 1, 1),
-            f"mappings and lists nest more than {_limits.max_depth} levels deep",
+            f"mappings and lists nest more than {limits().max_depth} levels deep",
             _DEPTH_EXPECTED,
         )
     if opened is not None and exc.context in ("while parsing a flow sequence", "while parsing a flow mapping") and exc.problem_mark:

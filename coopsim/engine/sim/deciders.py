@@ -31,7 +31,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 from coopsim.engine.scenario.durations import Duration
 from coopsim.engine.scenario.load import validation_problems
 from coopsim.engine.scenario.model import DecisionPoint, Scenario
-from coopsim.engine.scenario.source import Document, Problem, ScenarioError
+from coopsim.engine.scenario.problems import Problem, ScenarioError
+from coopsim.engine.scenario.source import Document
 
 
 @dataclass(frozen=True, slots=True)

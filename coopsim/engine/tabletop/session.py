@@ -43,13 +43,15 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from coopsim import __version__
-from coopsim.engine.experiments.design import counterfactuals
-from coopsim.engine.log.outputs import add_output, json_text, write_text
+from coopsim.engine.experiments.comparison import counterfactuals
+from coopsim.engine.log.outputs import add_output, json_text
 from coopsim.engine.run import RunResult, Simulation, releasing, run
 from coopsim.engine.scenario.durations import Duration, duration_text
+from coopsim.engine.scenario.files import write_text
 from coopsim.engine.scenario.load import validation_problems
 from coopsim.engine.scenario.model import Id, Scenario
-from coopsim.engine.scenario.source import Document, Problem, ScenarioError, read_yaml_file
+from coopsim.engine.scenario.problems import Problem, ScenarioError
+from coopsim.engine.scenario.source import Document, read_yaml_file
 from coopsim.engine.sim.deciders import Choice, Choices, Decision, ScriptedDecider
 
 

@@ -44,7 +44,7 @@ class Adjourned(Exception):
     """
 
 
-class Table:
+class Tabletop:
     """A session in play over ``scenario`` (with the session's variant applied)."""
 
     def __init__(self, scenario: Scenario, session: Session, ask: Ask | None = None, save: Save | None = None):

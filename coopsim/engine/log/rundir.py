@@ -14,11 +14,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from coopsim.engine import Scenario, ScenarioError, loads_scenario
 from coopsim.engine.log.outputs import DamagedFile, file_sha256, read_json
 from coopsim.engine.log.records import Record
 from coopsim.engine.log.sinks import LogError, read_records
-from coopsim.engine.scenario.source import decode, read_input
+from coopsim.engine.scenario.files import decode, read_input
+from coopsim.engine.scenario.load import loads_scenario
+from coopsim.engine.scenario.model import Scenario
+from coopsim.engine.scenario.problems import ScenarioError
 
 FILES = ("manifest.json", "metrics.json", "events.jsonl", "scenario.yaml")
 
