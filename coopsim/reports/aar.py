@@ -189,7 +189,7 @@ def _timeline(run: RunData) -> list[dict[str, Any]]:
             {
                 "seq": i.seq,
                 "planned": i.time,
-                "trigger": i.trigger.signal if i.trigger else None,
+                "trigger": i.trigger.describe() if i.trigger else None,
                 "released": released.get(i.seq),
                 "released_by": "facilitator" if i.seq in by_facilitator else None,
                 "acknowledged": max(acks[i.seq]) if i.seq in acks else None,

@@ -16,6 +16,8 @@ from json.encoder import encode_basestring
 from operator import attrgetter, call
 from typing import Any, ClassVar
 
+from coopsim.engine.scenario.model import RequestState
+
 ROUND = 6
 """Decimal places kept for floats in the log: microhours, far finer than any input."""
 
@@ -76,6 +78,7 @@ _ENCODERS = {
     "str | None": _optional_str,
     "bool": _bool,
     "tuple[str, ...]": _strings,
+    "RequestState": encode_basestring,
 }
 
 
@@ -94,8 +97,10 @@ _CHECKS = {
     "str | None": lambda v: v is None or type(v) is str,
     "bool": lambda v: type(v) is bool,
     "tuple[str, ...]": _is_strings,
+    "RequestState": lambda v: type(v) is str and v in _STATES,
 }
 """What each field type accepts when a record is read back from JSON."""
+_STATES = frozenset(RequestState)
 
 
 def record_from(data: dict[str, Any]) -> Record:
@@ -112,7 +117,7 @@ def record_from(data: dict[str, Any]) -> Record:
         value = data.get(name, _MISSING)
         if value is _MISSING or not ok(value):
             raise ValueError(f"field {name} is missing or of the wrong type")
-        values.append(tuple(value) if type(value) is list else value)
+        values.append(tuple(value) if type(value) is list else RequestState(value) if name == "state" else value)
     return cls(*values)
 
 
@@ -249,7 +254,7 @@ class RequestStateChanged(Record):
     """A request entered ``state`` at ``actor``; ``took`` is the length of a timed step (approval, rework)."""
 
     request: str
-    state: str
+    state: RequestState
     took: float
     note: str
 

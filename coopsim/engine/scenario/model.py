@@ -361,18 +361,19 @@ class Trigger(Model):
                 raise ValueError(f"{extra} goes with {needs} (expected {needs}: ... beside {extra})")
         return self
 
-    @property
-    def signal(self) -> str | None:
-        """The engine signal this trigger waits for; None for a time trigger."""
-        if self.request is not None:
-            return f"request:{self.request}:{self.state.value}"
-        if self.inject is not None:
-            return f"inject:{self.inject}"
-        if self.fact is not None:
-            return f"fact:{self.fact}:{self.known_by}"
-        if self.decision is not None:
-            return f"decision:{self.decision}:{self.option}" if self.option else f"decision:{self.decision}"
-        return None
+    def describe(self) -> str:
+        """The trigger in words, for an MSEL timeline: ``when request un_airlift is approved, + 6h``."""
+        if self.at is not None:
+            text = f"at {self.at:g}h"
+        elif self.request is not None:
+            text = f"when request {self.request} is {self.state.value.replace('_', ' ')}"
+        elif self.inject is not None:
+            text = f"after inject {self.inject}"
+        elif self.fact is not None:
+            text = f"when {self.known_by} knows {self.fact}"
+        else:
+            text = f"after decision {self.decision}" + (f" ({self.option})" if self.option else "")
+        return text + (f", + {self.delay:g}h" if self.delay else "")
 
 
 class Inject(Model):

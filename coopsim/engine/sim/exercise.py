@@ -10,8 +10,7 @@ A decision point waits for its trigger, asks the decider, records the choice,
 then applies the option: a patch retunes the rest of the run, an action
 releases an inject, submits a request or shares a fact.
 
-Triggers wait on named signals (``request:ID:STATE``, ``inject:SEQ``,
-``fact:ID:ACTOR``, ``decision:ID[:OPTION]``) rather than polling.
+Triggers wait on signals (:mod:`coopsim.engine.sim.signals`) rather than polling.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from coopsim.engine.scenario.model import Inject, Trigger
 from coopsim.engine.sim.messaging import staff_time
 from coopsim.engine.sim.requests import submit
 from coopsim.engine.sim.sharing import learn, share
+from coopsim.engine.sim.signals import DecisionMade, InjectOut, ReleaseOrdered, of_trigger
 from coopsim.engine.sim.world import World
 
 
@@ -53,7 +53,7 @@ def wait_for(w: World, trigger: Trigger) -> Generator[Any, Any, None]:
     if trigger.at is not None:
         yield from _until(w, trigger.at)
     else:
-        yield w.when(trigger.signal)
+        yield w.when(of_trigger(trigger))
     if trigger.delay:
         yield w.env.timeout(trigger.delay)
 
@@ -82,7 +82,7 @@ def _inject(w: World, seq: int) -> Generator[Any, Any, None]:
     elif inj.trigger is not None:
         yield from wait_for(w, inj.trigger)
     else:
-        yield w.when(f"release:{seq}")
+        yield w.when(ReleaseOrdered(seq))
     release(w, seq)
 
 
@@ -99,8 +99,8 @@ def release(w: World, seq: int) -> None:
     w.released.add(seq)
     inj = w.scenario.by_id["injects"][seq]
     w.emit(InjectReleased, inj.from_, seq, inj.to, inj.contingency)
-    w.signal(f"inject:{seq}")
-    w.signal(f"release:{seq}")
+    w.signal(InjectOut(seq))
+    w.signal(ReleaseOrdered(seq))
     for actor in inj.to:
         w.env.process(_acknowledge(w, inj, actor))
 
@@ -139,5 +139,5 @@ def _decision(w: World, index: int) -> Generator[Any, Any, None]:
             fact = w.scenario.by_id["facts"][action.share_fact.fact]
             for recipient in action.share_fact.to:
                 w.env.process(share(w, point.owner, recipient, fact))
-    w.signal(f"decision:{point.id}")
-    w.signal(f"decision:{point.id}:{decision.option}")
+    w.signal(DecisionMade(point.id))
+    w.signal(DecisionMade(point.id, decision.option))

@@ -23,16 +23,17 @@ from typing import Any
 
 import simpy
 
-from coopsim.engine.log.records import Delivery, EscortJoined, Incident, RequestStateChanged, TripEnded, TripStarted
-from coopsim.engine.scenario.model import Request
+from coopsim.engine.log.records import Delivery, EscortJoined, Incident, TripEnded, TripStarted
+from coopsim.engine.scenario.model import Request, RequestState
 from coopsim.engine.scenario.routing import Leg
+from coopsim.engine.sim.lifecycle import move
 from coopsim.engine.sim.world import Pool, World
 
 EPSILON = 1e-9
 
 
 @dataclass
-class Job:
+class Shipment:
     """The cargo of one request: how much is unclaimed by a trip, and how much delivered."""
 
     world: World
@@ -40,7 +41,6 @@ class Job:
     unclaimed: float
     done: simpy.Event
     delivered: float = 0.0
-    started: bool = False
     owner: str = ""
     pools: list[Pool] = field(default_factory=list)
     _more: simpy.Event | None = None
@@ -65,60 +65,57 @@ class Job:
 
 def fulfil(w: World, request: Request, owner: str) -> Generator[Any, Any, None]:
     """Carry all of ``request``'s cargo; returns when the last tonne is delivered."""
-    job = Job(w, request.id, request.quantity, w.env.event(), owner=owner, pools=[w.pools[a] for a in request.assets])
-    for pool in job.pools:
-        w.env.process(_dispatch(w, job, pool))
-    yield job.done
+    shipment = Shipment(w, request.id, request.quantity, w.env.event(), owner=owner, pools=[w.pools[a] for a in request.assets])
+    for pool in shipment.pools:
+        w.env.process(_dispatch(w, shipment, pool))
+    yield shipment.done
 
 
-def _dispatch(w: World, job: Job, pool: Pool) -> Generator[Any, Any, None]:
-    """Commit ``pool``'s units to trips until the job is done; idle while no cargo is unclaimed."""
+def _dispatch(w: World, shipment: Shipment, pool: Pool) -> Generator[Any, Any, None]:
+    """Commit ``pool``'s units to trips until the shipment is done; idle while no cargo is unclaimed."""
     env = w.env
     if env.now < pool.spec.available_from:
         yield env.timeout(pool.spec.available_from - env.now)
-    while not job.done.triggered:
-        if job.unclaimed <= EPSILON:
-            yield job.more_work() | job.done
+    while not shipment.done.triggered:
+        if shipment.unclaimed <= EPSILON:
+            yield shipment.more_work() | shipment.done
             continue
         unit = pool.units.request()
         yield unit
-        if job.unclaimed <= EPSILON:
+        if shipment.unclaimed <= EPSILON:
             pool.units.release(unit)
             continue
-        load = min(pool.spec.capacity, job.unclaimed)
-        job.unclaimed -= load
-        env.process(_trip(w, job, pool, unit, load))
+        load = min(pool.spec.capacity, shipment.unclaimed)
+        shipment.unclaimed -= load
+        env.process(_trip(w, shipment, pool, unit, load))
 
 
-def _trip(w: World, job: Job, pool: Pool, unit: simpy.Resource, load: float) -> Generator[Any, Any, None]:
+def _trip(w: World, shipment: Shipment, pool: Pool, unit: simpy.Resource, load: float) -> Generator[Any, Any, None]:
     env = w.env
-    spec, r = pool.spec, job.request
+    spec, r = pool.spec, shipment.request
     trip = w.next_id("trip")
     started = env.now
     pickup = r.pickup or spec.base
     w.emit(TripStarted, spec.owner, spec.id, trip, r.id, load, pickup, r.site)
-    if not job.started:
-        job.started = True
-        w.request_states[r.id] = "in_progress"
-        w.emit(RequestStateChanged, job.owner, r.id, "in_progress", 0.0, f"first trip by {spec.id}")
-        w.signal(f"request:{r.id}:in_progress")
+    if w.request_states[r.id] is RequestState.tasked:  # the first trip puts the request in progress
+        move(w, r.id, shipment.owner, RequestState.in_progress, 0.0, f"first trip by {spec.id}")
     yield from _travel(w, pool, w.path(pool, spec.base, pickup))
     stock = w.stocks.get(pickup)
     if stock is not None:
         yield stock.get(load)
     yield env.timeout(spec.load_time.sample(pool.rng))
-    incident = yield from _travel(w, pool, w.path(pool, pickup, r.site), job, trip, load)
+    incident = yield from _travel(w, pool, w.path(pool, pickup, r.site), shipment, trip, load)
     if incident is None:
         yield env.timeout(spec.unload_time.sample(pool.rng))
         if r.site in w.stocks:
             yield w.stocks[r.site].put(load)
-        job.delivered += load
-        w.emit(Delivery, spec.owner, spec.id, trip, r.id, r.site, load, job.delivered)
-        if job.delivered >= r.quantity - EPSILON and not job.done.triggered:
-            job.done.succeed()
+        shipment.delivered += load
+        w.emit(Delivery, spec.owner, spec.id, trip, r.id, r.site, load, shipment.delivered)
+        if shipment.delivered >= r.quantity - EPSILON and not shipment.done.triggered:
+            shipment.done.succeed()
         where = r.site
     else:
-        job.put_back(load)
+        shipment.put_back(load)
         yield env.timeout(incident.route.incident_delay)
         where = incident.origin
     yield from _travel(w, pool, w.path(pool, where, spec.base))
@@ -127,18 +124,18 @@ def _trip(w: World, job: Job, pool: Pool, unit: simpy.Resource, load: float) -> 
 
 
 def _travel(
-    w: World, pool: Pool, legs: tuple[Leg, ...], job: Job | None = None, trip: str = "", load: float = 0.0
+    w: World, pool: Pool, legs: tuple[Leg, ...], shipment: Shipment | None = None, trip: str = "", load: float = 0.0
 ) -> Generator[Any, Any, Leg | None]:
-    """Travel ``legs``; with a ``job`` the unit is loaded and risks incidents. Returns the leg of an incident."""
+    """Travel ``legs``; with a ``shipment`` the unit is loaded and risks incidents. Returns the leg of an incident."""
     env = w.env
     for leg in legs:
         route = leg.route
         rng = w.streams(f"route:{route.key}")
         hours = route.time.sample(rng) if route.time is not None else route.distance_km / pool.spec.speed_kmh
-        risk = route.risk if job is not None else 0.0
+        risk = route.risk if shipment is not None else 0.0
         escort = None
-        if risk > 0 and job.request.escorts:
-            escort = yield from _find_escort(w, job)
+        if risk > 0 and shipment.request.escorts:
+            escort = yield from _find_escort(w, shipment)
             if escort is not None:
                 w.emit(EscortJoined, pool.spec.owner, pool.spec.id, trip, escort[0].spec.id, route.key)
                 risk = route.escorted_risk
@@ -146,12 +143,12 @@ def _travel(
         if escort is not None:
             escort[0].units.release(escort[1])
         if risk > 0 and rng.random() < risk:
-            w.emit(Incident, pool.spec.owner, pool.spec.id, trip, job.request.id, route.key, escort is not None, load)
+            w.emit(Incident, pool.spec.owner, pool.spec.id, trip, shipment.request.id, route.key, escort is not None, load)
             return leg
     return None
 
 
-def _find_escort(w: World, job: Job) -> Generator[Any, Any, tuple[Pool, Any] | None]:
+def _find_escort(w: World, shipment: Shipment) -> Generator[Any, Any, tuple[Pool, Any] | None]:
     """A free escort slot, or None when the policy is to sail without one.
 
     A trip waiting for an escort also wakes when a decision patches the
@@ -159,13 +156,13 @@ def _find_escort(w: World, job: Job) -> Generator[Any, Any, tuple[Pool, Any] | N
     """
     env = w.env
     while True:
-        pools = [w.pools[e] for e in job.request.escorts]
+        pools = [w.pools[e] for e in shipment.request.escorts]
         for pool in pools:
             if pool.units.count < pool.units.capacity and env.now >= pool.spec.available_from:
                 slot = pool.units.request()
                 yield slot
                 return pool, slot
-        if job.request.escort_policy == "sail":
+        if shipment.request.escort_policy == "sail":
             return None
         pool = pools[0]
         if env.now < pool.spec.available_from:

@@ -25,26 +25,25 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from coopsim.engine.log.records import FactWithheld, RequestStateChanged
+from coopsim.engine.log.records import FactWithheld
 from coopsim.engine.scenario.model import Request
+from coopsim.engine.scenario.model import RequestState as S
+from coopsim.engine.sim.lifecycle import announce, move, open_request
 from coopsim.engine.sim.logistics import fulfil
 from coopsim.engine.sim.messaging import deliver
 from coopsim.engine.sim.sharing import learn, releasability
+from coopsim.engine.sim.signals import FactKnown
 from coopsim.engine.sim.world import World
 
 
 def submit(w: World, request_id: str) -> None:
     """Start ``request_id``'s lifecycle now, unless it has already been submitted."""
-    if request_id in w.request_states:
-        return
-    w.request_states[request_id] = "submitted"
-    w.env.process(_lifecycle(w, request_id))
+    if open_request(w, request_id):
+        w.env.process(_lifecycle(w, request_id))
 
 
-def _state(w: World, r: Request, actor: str, state: str, took: float = 0.0, note: str = "") -> None:
-    w.request_states[r.id] = state
-    w.emit(RequestStateChanged, actor, r.id, state, took, note)
-    w.signal(f"request:{r.id}:{state}")
+def _state(w: World, r: Request, actor: str, state: S, took: float = 0.0, note: str = "") -> None:
+    move(w, r.id, actor, state, took, note)
 
 
 def _needs_last_resort(w: World, r: Request) -> bool:
@@ -56,53 +55,53 @@ def _lifecycle(w: World, request_id: str) -> Generator[Any, Any, None]:
     env = w.env
     r = w.scenario.by_id["requests"][request_id]
     about = f"request:{r.id}"
-    _state(w, r, r.from_, "submitted", note=f"to {r.to}")
+    announce(w, r.id, r.from_, note=f"to {r.to}")
     has_evidence = r.last_resort is not None
     while True:
         if (yield from deliver(w, r.from_, r.to, about, r.marking, r.id)) is None:
-            _state(w, r, r.from_, "aborted", note=f"could not reach {r.to}")
+            _state(w, r, r.from_, S.aborted, note=f"could not reach {r.to}")
             return
         r = w.scenario.by_id["requests"][request_id]
         if has_evidence or not _needs_last_resort(w, r):
             break
-        _state(w, r, r.to, "returned", note="military assets asked for without last-resort evidence")
+        _state(w, r, r.to, S.returned, note="military assets asked for without last-resort evidence")
         if (yield from deliver(w, r.to, r.from_, about, r.marking, r.id)) is None:
-            _state(w, r, r.to, "aborted", note=f"could not return it to {r.from_}")
+            _state(w, r, r.to, S.aborted, note=f"could not return it to {r.from_}")
             return
         began = env.now
         yield env.timeout(r.rework.sample(w.streams(f"request:{r.id}")))
         has_evidence = True
-        _state(w, r, r.from_, "submitted", env.now - began, "resubmitted with last-resort evidence")
-    _state(w, r, r.to, "validated")
+        _state(w, r, r.from_, S.submitted, env.now - began, "resubmitted with last-resort evidence")
+    _state(w, r, r.to, S.validated)
     approver = r.approver_id
     if approver != r.to:
-        _state(w, r, r.to, "forwarded", note=f"to {approver}")
+        _state(w, r, r.to, S.forwarded, note=f"to {approver}")
         if (yield from deliver(w, r.to, approver, about, r.marking, r.id)) is None:
-            _state(w, r, r.to, "aborted", note=f"could not reach {approver}")
+            _state(w, r, r.to, S.aborted, note=f"could not reach {approver}")
             return
     staffed = w.actors[approver]
     began = env.now
     yield env.timeout(staffed.spec.approval.sample(staffed.rng))
     r = w.scenario.by_id["requests"][request_id]
     if w.streams(f"request:{r.id}").random() >= r.approve_probability:
-        _state(w, r, approver, "declined", env.now - began)
+        _state(w, r, approver, S.declined, env.now - began)
         yield from deliver(w, approver, r.from_, about, r.marking, r.id)
         return
-    _state(w, r, approver, "approved", env.now - began)
+    _state(w, r, approver, S.approved, env.now - began)
     if r.kind == "rfi":
         yield from _answer(w, r, approver)
         return
     owner = w.scenario.by_id["assets"][r.assets[0]].owner if r.assets else approver
     if owner != approver and (yield from deliver(w, approver, owner, about, r.marking, r.id)) is None:
-        _state(w, r, approver, "aborted", note=f"could not task {owner}")
+        _state(w, r, approver, S.aborted, note=f"could not task {owner}")
         return
-    _state(w, r, owner, "tasked")
+    _state(w, r, owner, S.tasked)
     if r.quantity > 0:
         yield from fulfil(w, r, owner)
-    _state(w, r, owner, "completed")
+    _state(w, r, owner, S.completed)
     if owner != r.from_:
         yield from deliver(w, owner, r.from_, about, r.marking, r.id)
-    _state(w, r, r.from_, "handed_back")
+    _state(w, r, r.from_, S.handed_back)
 
 
 def _answer(w: World, r: Request, holder: str) -> Generator[Any, Any, None]:
@@ -110,19 +109,19 @@ def _answer(w: World, r: Request, holder: str) -> Generator[Any, Any, None]:
     fact = w.scenario.by_id["facts"][r.fact]
     # Finding the answer (waiting until the holder knows it) and sending it are the
     # "transport" of an RFI: the holder is tasked first.
-    _state(w, r, holder, "tasked", note="to answer")
+    _state(w, r, holder, S.tasked, note="to answer")
     if fact.id not in w.knowledge[holder]:
-        yield w.when(f"fact:{fact.id}:{holder}")
+        yield w.when(FactKnown(fact.id, holder))
     edition = w.knowledge[holder][fact.id][2]
     reason = releasability(w, fact, r.from_)
     if reason is not None:
         w.emit(FactWithheld, holder, fact.id, r.from_, reason)
-        _state(w, r, holder, "aborted", note="the fact asked for is not releasable to the requester")
+        _state(w, r, holder, S.aborted, note="the fact asked for is not releasable to the requester")
         return
     route = yield from deliver(w, holder, r.from_, f"fact:{fact.id}", fact.marking)
     if route is None:
-        _state(w, r, holder, "aborted", note=f"could not reach {r.from_}")
+        _state(w, r, holder, S.aborted, note=f"could not reach {r.from_}")
         return
     learn(w, r.from_, fact, holder, route, edition)
-    _state(w, r, holder, "completed")
-    _state(w, r, r.from_, "handed_back")
+    _state(w, r, holder, S.completed)
+    _state(w, r, r.from_, S.handed_back)

@@ -29,6 +29,7 @@ from typing import Any
 from coopsim.engine.log.records import FactLearned, FactWithheld
 from coopsim.engine.scenario.model import Agreement, Fact, Marking
 from coopsim.engine.sim.messaging import deliver
+from coopsim.engine.sim.signals import FactKnown
 from coopsim.engine.sim.world import Post, World
 
 
@@ -75,7 +76,7 @@ def learn(w: World, actor: str, fact: Fact, source: str, via: str, edition: int 
     if issued is None:
         issued = w.first_known.setdefault(fact.id, now)
     w.emit(FactLearned, actor, fact.id, source, via, now - issued, edition)
-    w.signal(f"fact:{fact.id}:{actor}")
+    w.signal(FactKnown(fact.id, actor))
     env = w.env
     if actor == fact.origin:
         for recipient in fact.distribution:

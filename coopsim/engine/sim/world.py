@@ -24,9 +24,10 @@ import simpy
 
 from coopsim.engine.log.records import Record
 from coopsim.engine.scenario.load import patch_scenario
-from coopsim.engine.scenario.model import Actor, Asset, Channel, Liaison, Marking, Scenario
+from coopsim.engine.scenario.model import Actor, Asset, Channel, Liaison, Marking, RequestState, Scenario
 from coopsim.engine.scenario.routing import Leg, find_path
 from coopsim.engine.sim.deciders import Decider, Situation
+from coopsim.engine.sim.signals import Signal
 from coopsim.engine.sim.streams import Streams
 
 
@@ -109,11 +110,11 @@ class World:
     stocks: dict[str, simpy.Container] = field(default_factory=dict)
     knowledge: dict[str, dict[str, tuple[float, str, int]]] = field(default_factory=dict)
     first_known: dict[str, float] = field(default_factory=dict)
-    request_states: dict[str, str] = field(default_factory=dict)
+    request_states: dict[str, RequestState] = field(default_factory=dict)
     released: set[int] = field(default_factory=set)
     in_flight: set[tuple[str, str, int]] = field(default_factory=set)
-    _signals: dict[str, simpy.Event] = field(default_factory=dict)
-    _given: set[str] = field(default_factory=set)
+    _signals: dict[Signal, simpy.Event] = field(default_factory=dict)
+    _given: set[Signal] = field(default_factory=set)
     _patched: simpy.Event | None = None
     _seq: int = 0
     pending: int = 0
@@ -155,7 +156,7 @@ class World:
         return f"{prefix}{n}"
 
     # -- signals: named events that triggers wait for ---------------------------------------
-    def when(self, key: str) -> simpy.Event:
+    def when(self, key: Signal) -> simpy.Event:
         """The event for signal ``key``; already triggered if the signal was given."""
         event = self._signals.get(key)
         if event is None:
@@ -164,7 +165,7 @@ class World:
                 event.succeed()
         return event
 
-    def signal(self, key: str) -> None:
+    def signal(self, key: Signal) -> None:
         """Give signal ``key``. An event is made only if something waits for it (signals are frequent)."""
         event = self._signals.get(key)
         if event is None:
