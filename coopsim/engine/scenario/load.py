@@ -618,6 +618,14 @@ def _check_metric(s: Scenario, doc: Document, name: str, path: Path_) -> Iterabl
                 f"metric {name!r} names {spec.subject[:-1]} {subject[0]!r}, which does not exist",
                 _known(table, spec.subject[:-1]),
             )
+        elif spec.kinds and getattr(table[key], "kind", None) not in spec.kinds:
+            kind = table[key].kind
+            general = "request_cycle_time" if base.endswith("cycle_time") else None
+            yield Problem(
+                doc.position(path),
+                f"metric {name!r} is for {' or '.join(k.upper() for k in spec.kinds)}s, and request {subject[0]} is a {kind}",
+                f"request_cycle_time.{subject[0]}" if general else "a request of that kind",
+            )
         if len(subject) == 2 and subject[1] not in s.by_id["actors"]:
             yield Problem(
                 doc.position(path), f"metric {name!r} names actor {subject[1]!r}, which does not exist", _known(s.by_id["actors"], "actor")

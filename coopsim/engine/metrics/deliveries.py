@@ -1,0 +1,87 @@
+"""Delivery metrics: when each site first received relief, how much of its demand was met, and how long demand waited.
+
+A site's demand is the quantity of every request to it, counted from the
+request's first submission (with the quantity the request has then, after
+any decision's patch). ``unmet_demand`` integrates the outstanding tonnes over
+time, in tonne-hours.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from coopsim.engine.log.records import Delivery, RequestStateChanged
+from coopsim.engine.metrics.family import Family, family, mean
+from coopsim.engine.scenario.metric_names import MetricSpec
+from coopsim.engine.scenario.model import RequestState, Scenario
+
+
+@dataclass
+class _Site:
+    demand: float = 0.0
+    delivered: float = 0.0
+    first_delivery: float | None = None
+    since: float = 0.0
+    area: float = 0.0  # tonne-hours of outstanding demand
+
+    def advance(self, t: float) -> None:
+        self.area += max(0.0, self.demand - self.delivered) * (t - self.since)
+        self.since = t
+
+
+@family(
+    time_to_first_delivery=MetricSpec("locations", "lower", "h", "hours from the start to a site's first delivery"),
+    fill_rate=MetricSpec("locations", "higher", "share", "delivered over demanded tonnes at a site"),
+    unmet_demand=MetricSpec("locations", "lower", "t·h", "tonne-hours of demand waiting to be delivered"),
+)
+class Deliveries(Family):
+    reads = (RequestStateChanged, Delivery)
+    detail = "sites"
+
+    def __init__(self, scenario, current):
+        super().__init__(scenario, current)
+        self.sites: dict[str, _Site] = defaultdict(_Site)
+        self.demanded: set[str] = set()
+
+    def take(self, r: RequestStateChanged | Delivery) -> None:
+        if type(r) is Delivery:
+            site = self.sites[r.site]
+            site.advance(r.t)
+            site.delivered += r.quantity
+            if site.first_delivery is None:
+                site.first_delivery = r.t
+        elif r.state is RequestState.submitted and r.request not in self.demanded:
+            self.demanded.add(r.request)
+            spec = self.current().by_id["requests"][r.request]
+            if spec.site is not None and spec.quantity > 0:
+                site = self.sites[spec.site]
+                site.advance(r.t)
+                site.demand += spec.quantity
+
+    def finish(self, end: float, s: Scenario, values: dict[str, float | None], detail: dict[str, Any]) -> None:
+        rows = {}
+        for loc in s.locations:
+            site = self.sites.get(loc.id)
+            if site is None:
+                values[f"time_to_first_delivery.{loc.id}"] = None
+                values[f"fill_rate.{loc.id}"] = None
+                values[f"unmet_demand.{loc.id}"] = None
+                continue
+            site.advance(end)
+            values[f"time_to_first_delivery.{loc.id}"] = site.first_delivery
+            values[f"fill_rate.{loc.id}"] = site.delivered / site.demand if site.demand else None
+            values[f"unmet_demand.{loc.id}"] = site.area
+            rows[loc.id] = {
+                "demand": site.demand,
+                "delivered": site.delivered,
+                "first_delivery": site.first_delivery,
+                "unmet_tonne_hours": site.area,
+            }
+        with_demand = [v for v in rows.values() if v["demand"] > 0]
+        values["time_to_first_delivery"] = mean([v["first_delivery"] for v in with_demand if v["first_delivery"] is not None])
+        demand = sum(v["demand"] for v in with_demand)
+        values["fill_rate"] = sum(v["delivered"] for v in with_demand) / demand if demand else None
+        values["unmet_demand"] = sum(v["unmet_tonne_hours"] for v in with_demand) if with_demand else None
+        detail[self.detail] = rows
