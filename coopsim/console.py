@@ -238,7 +238,7 @@ class FacilitatorConsole:
         chosen = self._pick("chart (number or name; Enter for 1)", list(zip(names, charts.CHARTS, strict=True)), optional=True)
         draw = chosen or charts.CHARTS[0]
         t = self.table
-        run = in_progress(self.charts_dir, self.scenario, tuple(t.records), t.metrics().as_dict(), t.clock)
+        run = in_progress(self.charts_dir, self.scenario, t.records, t.metrics(), t.clock)
         try:
             chart = draw(run)
         except Exception as exc:  # a chart is an aside: never let it end an exercise in progress

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import struct
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -21,6 +22,20 @@ from coopsim.reports.write import write_report
 PARTS = {"transit": 8.0, "queue": 1.0, "processing": 4.0, "rework": 0.0, "approval": 40.0, "transport": 10.0}
 
 
+def evidence(scenario, records=(), values=None, detail=None, cycle: float | None = None) -> Evidence:
+    """Evidence for the lesson rules: a run made of ``records``, with the airlift request's parts as PARTS if ``cycle``."""
+    from dataclasses import replace
+
+    from coopsim.engine import Metrics, Part, RequestTrack, RequestTracks, in_progress
+
+    run_data = in_progress(Path("."), scenario, records, Metrics(values or {}, (), detail or {}), 240.0)
+    if cycle is not None:
+        tracks = RequestTracks()
+        tracks["airlift"] = RequestTrack("airlift", parts={Part(k): v for k, v in PARTS.items()}, submitted=3.0, completed=3.0 + cycle)
+        run_data = replace(run_data, requests=tracks)
+    return Evidence(run_data)
+
+
 @pytest.fixture
 def mini():
     return load_scenario(MINI)
@@ -31,8 +46,7 @@ def _objective(scenario, oid):
 
 
 def test_approval_dominated_cycle_is_put_on_the_approver(mini):
-    detail = {"requests": {"airlift": {"cycle_time": 63.0, "parts": PARTS, "submitted": 3.0, "state": "handed_back"}}}
-    ev = Evidence(mini, {"rfa_cycle_time": 63.0}, detail, ())
+    ev = evidence(mini, values={"rfa_cycle_time": 63.0}, cycle=63.0)
     assert lesson(_objective(mini, "obj_cycle"), "S", 63.0, ev) == Lesson(
         objective="obj_cycle",
         kind="improvement",
@@ -47,8 +61,7 @@ def test_approval_dominated_cycle_is_put_on_the_approver(mini):
 
 
 def test_a_rated_p_objective_is_a_strength_to_sustain(mini):
-    detail = {"requests": {"airlift": {"cycle_time": 63.0, "parts": PARTS, "submitted": 3.0, "state": "handed_back"}}}
-    x = lesson(_objective(mini, "obj_cycle"), "P", 63.0, Evidence(mini, {}, detail, ()))
+    x = lesson(_objective(mini, "obj_cycle"), "P", 63.0, evidence(mini, cycle=63.0))
     assert x.kind == "strength"
     assert x.conclusion == "Performed without challenges: deliberation at nac set the pace of the response."
     assert x.recommendation == (
@@ -62,7 +75,7 @@ def test_withheld_fact_is_traced_to_the_agreement(mini):
         update={"id": "obj_info", "name": "OCHA knows the flights", "metric": "info_latency.flights.un_ocha"}
     )
     withheld = FactWithheld(48.0, 30, "shape", "flights", "un_ocha", "no agreement in force releases class 'operational' from NATO to UN")
-    x = lesson(objective, "U", None, Evidence(mini, {}, {"facts": {}}, (withheld,)))
+    x = lesson(objective, "U", None, evidence(mini, (withheld,), detail={"facts": {}}))
     assert (x.discussion, x.conclusion, x.recommendation, x.responsible, x.capability) == (
         "shape did not pass flights (operational, restricted) to un_ocha at 48.0 h: "
         "no agreement in force releases class 'operational' from NATO to UN.",
@@ -79,15 +92,14 @@ def test_withheld_fact_is_traced_to_the_agreement(mini):
 def test_incidents_call_for_escorts(mini):
     objective = mini.objectives[0].model_copy(update={"id": "obj_safe", "name": "No attacks", "metric": "incidents"})
     hits = tuple(Incident(50.0 + i, i, "shape", "c17", f"trip{i}", "airlift", "coast", False, 40.0) for i in range(2))
-    x = lesson(objective, "U", 2.0, Evidence(mini, {}, {}, hits))
+    x = lesson(objective, "U", 2.0, evidence(mini, hits))
     assert x.discussion == "2 incident(s) in transit, 2 on coast; 2 of them unescorted; 80 t lost and carried again."
     assert x.recommendation == "Escort loaded transits on coast, and hold sailings until an escort is free."
 
 
 def test_the_scenario_recommendation_wins_for_an_area_for_improvement(mini):
     objective = _objective(mini, "obj_cycle").model_copy(update={"recommendation": "Post a liaison officer at OCHA."})
-    detail = {"requests": {"airlift": {"cycle_time": 90.0, "parts": PARTS, "submitted": 3.0, "state": "handed_back"}}}
-    assert lesson(objective, "S", 90.0, Evidence(mini, {}, detail, ())).recommendation == "Post a liaison officer at OCHA."
+    assert lesson(objective, "S", 90.0, evidence(mini, cycle=90.0)).recommendation == "Post a liaison officer at OCHA."
 
 
 @pytest.mark.parametrize("name", ["pakistan-earthquake-2005", "somalia-wfp-escort-2008"])

@@ -26,6 +26,7 @@ from coopsim.engine.experiments.design import BASELINE, experiment_key, factoria
 from coopsim.engine.experiments.executors import DaskMissing, dask_executor
 from coopsim.engine.experiments.stats import Interval, Paired, mean_ci, paired
 from coopsim.engine.log import records
+from coopsim.engine.log.lifecycle import MOVES, Part, Phase, PhaseSpan, RequestTrack, RequestTracks
 from coopsim.engine.log.outputs import (
     OutputDirError,
     claim_dir,
@@ -35,8 +36,8 @@ from coopsim.engine.log.outputs import (
     why_not,
 )
 from coopsim.engine.log.records import Record
-from coopsim.engine.log.rundir import RunData, RunDirError, in_progress, read_run
-from coopsim.engine.metrics.measurer import Metrics, ObjectiveRating
+from coopsim.engine.log.results import Metrics, ObjectiveRating
+from coopsim.engine.log.rundir import Manifest, RunData, RunDirError, RunRecords, SessionData, in_progress, read_run
 from coopsim.engine.run import Outcome, RunResult, Simulation, run
 from coopsim.engine.scenario.catalog import bundled_scenarios
 from coopsim.engine.scenario.durations import UNIT_HOURS, duration_text, parse_duration
@@ -67,6 +68,8 @@ __all__ = [
     "Interval",
     "Knower",
     "METRICS",
+    "MOVES",
+    "Manifest",
     "Metrics",
     "MselError",
     "MselExportError",
@@ -75,15 +78,22 @@ __all__ = [
     "Outcome",
     "OutputDirError",
     "Paired",
+    "Part",
+    "Phase",
+    "PhaseSpan",
     "Problem",
     "Record",
+    "RequestTrack",
+    "RequestTracks",
     "RunData",
     "RunDirError",
+    "RunRecords",
     "RunResult",
     "Scenario",
     "ScenarioError",
     "ScriptedDecider",
     "Session",
+    "SessionData",
     "Simulation",
     "Situation",
     "Tabletop",

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from coopsim.engine import UNIT_HOURS, RunData, better
+from coopsim.engine import UNIT_HOURS, ObjectiveRating, RunData, better, records
 
 from .odcr import Evidence, lesson
 from .summary import format_value
@@ -41,11 +41,10 @@ def build_aar(run: RunData) -> dict[str, Any]:
     """The after-action report of ``run`` as a JSON-ready mapping."""
     s = run.scenario
     info = s.scenario
-    values = run.metrics["values"]
-    ratings = run.metrics["objectives"]
-    ev = Evidence(s, values, run.metrics.get("detail", {}), run.records)
+    ratings = run.metrics.objectives
+    ev = Evidence(run)
     by_objective = {o.id: o for o in s.objectives}
-    lessons = [lesson(by_objective[r["id"]], r["rating"], r["value"], ev) for r in ratings if r["id"] in by_objective]
+    lessons = [lesson(by_objective[r.objective], r.rating, r.value, ev) for r in ratings if r.objective in by_objective]
     families: dict[str, list[str]] = {}
     for a in s.actors:
         families.setdefault(a.family.value, []).append(a.name)
@@ -61,7 +60,17 @@ def build_aar(run: RunData) -> dict[str, Any]:
         },
         "executive_summary": _summary(run, ratings),
         "objectives": [
-            {**r, "achieved": format_value(r["metric"], r["value"]), "target_text": format_value(r["metric"], r["target"])} for r in ratings
+            {
+                "id": r.objective,
+                "name": r.name,
+                "metric": r.metric,
+                "target": r.target,
+                "value": r.value,
+                "rating": r.rating,
+                "achieved": format_value(r.metric, r.value),
+                "target_text": format_value(r.metric, r.target),
+            }
+            for r in ratings
         ],
         "lessons": [x.as_dict() for x in lessons],
         "timeline": _timeline(run),
@@ -75,11 +84,10 @@ def build_aar(run: RunData) -> dict[str, Any]:
                 "by": r.by,
                 "rationale": r.rationale,
             }
-            for r in run.records
-            if r.kind == "decision_taken"
+            for r in run.records.of(records.DecisionTaken)
         ],
-        "observations": (run.session or {}).get("observations", []),
-        "counterfactuals": (run.session or {}).get("counterfactuals", []),
+        "observations": [o.model_dump() for o in run.session.observations] if run.session else [],
+        "counterfactuals": [c.model_dump() for c in run.session.counterfactuals] if run.session else [],
         "improvement_plan": [
             {
                 "objective": x.objective,
@@ -110,57 +118,53 @@ def build_aar(run: RunData) -> dict[str, Any]:
                 }
                 for i in s.injects
             ],
-            "event_summary": dict(sorted(Counter(r.kind for r in run.records).items())),
+            "event_summary": dict(sorted(run.records.counts.items())),
             "assumptions": list(ASSUMPTIONS),
             "provenance": {
-                "scenario_sha256": run.manifest["scenario"]["sha256"],
-                "resolved_sha256": run.manifest["scenario"]["resolved_sha256"],
-                "seed": run.manifest["seed"],
-                "variant": run.manifest["variant"],
-                "overrides": run.manifest["overrides"],
-                "coopsim_version": run.manifest["coopsim_version"],
-                "outcome": run.manifest["outcome"],
-                "records": run.manifest["records"],
+                "scenario_sha256": run.manifest.scenario.sha256,
+                "resolved_sha256": run.manifest.scenario.resolved_sha256,
+                "seed": run.manifest.seed,
+                "variant": run.manifest.variant,
+                "overrides": run.manifest.overrides,
+                "coopsim_version": run.manifest.coopsim_version,
+                "outcome": {"status": run.manifest.outcome.status, "reason": run.manifest.outcome.reason, "end_time": run.end},
+                "records": run.manifest.records,
             },
         },
     }
 
 
-def _margin(r: dict[str, Any]) -> float:
+def _margin(r: ObjectiveRating) -> float:
     """How far an objective's value is on the good side of its target, relative to the target."""
-    if r["value"] is None:
+    if r.value is None:
         return float("-inf")
-    scale = abs(r["target"]) or 1.0
-    gap = (r["target"] - r["value"]) if better(r["metric"]) == "lower" else (r["value"] - r["target"])
+    scale = abs(r.target) or 1.0
+    gap = (r.target - r.value) if better(r.metric) == "lower" else (r.value - r.target)
     return gap / scale
 
 
-def _summary(run: RunData, ratings: list[dict[str, Any]]) -> list[str]:
+def _summary(run: RunData, ratings: tuple[ObjectiveRating, ...]) -> list[str]:
     info = run.scenario.scenario
     m = run.manifest
-    counts = Counter(r["rating"] for r in ratings)
+    counts = Counter(r.rating for r in ratings)
     sentences = [
-        f"{info.name} ran for {info.duration / 24:g} days from {info.start:%d %B %Y} (variant {m['variant']}, seed {m['seed']}).",
+        f"{info.name} ran for {info.duration / 24:g} days from {info.start:%d %B %Y} (variant {m.variant}, seed {m.seed}).",
         f"Of {len(ratings)} objectives, {counts['P']} performed without challenges (P), {counts['S']} with some (S), "
         f"{counts['M']} with major challenges (M) and {counts['U']} unable to be performed (U).",
     ]
     if ratings:
         best = max(ratings, key=_margin)
         worst = min(ratings, key=_margin)
-        sentences.append(
-            f"The biggest strength: {best['name']}, at {format_value(best['metric'], best['value'])} "
-            f"against {format_value(best['metric'], best['target'])}."
-        )
+        achieved = format_value(best.metric, best.value)
+        sentences.append(f"The biggest strength: {best.name}, at {achieved} against {format_value(best.metric, best.target)}.")
         if worst is not best:
-            achieved = "not measured" if worst["value"] is None else f"at {format_value(worst['metric'], worst['value'])}"
-            sentences.append(
-                f"The biggest shortfall: {worst['name']}, {achieved} against {format_value(worst['metric'], worst['target'])}."
-            )
-    values = run.metrics["values"]
+            achieved = "not measured" if worst.value is None else f"at {format_value(worst.metric, worst.value)}"
+            sentences.append(f"The biggest shortfall: {worst.name}, {achieved} against {format_value(worst.metric, worst.target)}.")
+    values = run.metrics.values
     if values.get("rfa_cycle_time") is not None:
         sentences.append(
-            f"Requests took {values['rfa_cycle_time']:.1f} h on average from submission to completion, "
-            f"{values['rfa_approval']:.1f} h of it in approval."
+            f"Requests for assistance took {values['rfa_cycle_time']:.1f} h on average from submission to completion, "
+            f"{values['rfa_approval']:.1f} h of it in the approver's deliberation."
         )
     withheld = values.get("messages_withheld") or 0
     if withheld:
@@ -169,14 +173,13 @@ def _summary(run: RunData, ratings: list[dict[str, Any]]) -> list[str]:
 
 
 def _timeline(run: RunData) -> list[dict[str, Any]]:
-    released = {r.inject: r.t for r in run.records if r.kind == "inject_released"}
+    released = {r.inject: r.t for r in run.records.of(records.InjectReleased)}
     acks: dict[int, list[float]] = {}
-    for r in run.records:
-        if r.kind == "inject_acknowledged":
-            acks.setdefault(r.inject, []).append(r.t)
-    submitted = {r.request for r in run.records if r.kind == "request_state" and r.state == "submitted"}
-    learned = {(r.fact, r.actor) for r in run.records if r.kind == "fact_learned"}
-    by_facilitator = {r["inject"] for r in (run.session or {}).get("releases", [])}
+    for r in run.records.of(records.InjectAcknowledged):
+        acks.setdefault(r.inject, []).append(r.t)
+    submitted = {rid for rid, track in run.requests.items() if track.submitted is not None}
+    learned = set(run.records.arrivals)
+    by_facilitator = {r.inject for r in run.session.releases} if run.session else set()
     rows = []
     for i in run.scenario.injects:
         if i.request is not None:

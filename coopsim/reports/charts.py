@@ -22,27 +22,27 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen first)
 from matplotlib.transforms import offset_copy  # noqa: E402
 
-from coopsim.engine import RunData  # noqa: E402
+from coopsim.engine import Part, Phase, RunData, records  # noqa: E402
 
 WIDTH_IN, DPI = 6.3, 150  # 160 mm: the text width of an A4 page
 FAMILY_COLOURS = {"NATO": "#0072B2", "UN": "#E69F00", "AU": "#009E73", "EU": "#F0E442", "national": "#CC79A7", "NGO": "#D55E00"}
 PHASE_COLOURS = {
-    "validation": "#56B4E9",
-    "forwarding": "#999999",
-    "approval": "#E69F00",
-    "tasking": "#CC79A7",
-    "transport": "#009E73",
-    "hand-back": "#F0E442",
+    Phase.validation: "#56B4E9",
+    Phase.forwarding: "#999999",
+    Phase.awaiting_decision: "#E69F00",
+    Phase.tasking: "#CC79A7",
+    Phase.transport: "#009E73",
+    Phase.hand_back: "#F0E442",
 }
 SERIES_COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#999999"]
 """Okabe–Ito colours for series that are not organisations (sites, asset pools, variants)."""
 PART_COLOURS = {
-    "transit": "#56B4E9",
-    "queue": "#D55E00",
-    "processing": "#999999",
-    "rework": "#CC79A7",
-    "approval": "#E69F00",
-    "transport": "#009E73",
+    Part.transit: "#56B4E9",
+    Part.queue: "#D55E00",
+    Part.processing: "#999999",
+    Part.rework: "#CC79A7",
+    Part.approval: "#E69F00",
+    Part.transport: "#009E73",
 }
 
 
@@ -87,41 +87,15 @@ def _empty(ax, text: str) -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#555555")
 
 
-def _phase(state: str) -> str | None:
-    """The phase a request is in after entering ``state`` (None once it is over)."""
-    return {
-        "submitted": "validation",
-        "returned": "validation",
-        "validated": "forwarding",
-        "forwarded": "approval",
-        "approved": "tasking",
-        "tasked": "transport",
-        "in_progress": "transport",
-        "completed": "hand-back",
-    }.get(state)
-
-
 def request_gantt(run: RunData) -> Chart:
-    """Each request's lifecycle as a bar of coloured phases, labelled with the actor holding it."""
-    spans: dict[str, list[tuple[float, float, str, str]]] = defaultdict(list)
-    last: dict[str, tuple[float, str, str]] = {}
-    end = run.manifest["outcome"]["end_time"]
-    for r in run.records:
-        if r.kind != "request_state":
-            continue
-        if r.request in last:
-            t0, phase, actor = last.pop(r.request)
-            if r.t > t0:
-                spans[r.request].append((t0, r.t, phase, actor))
-        phase = _phase(r.state)
-        if phase is not None:
-            last[r.request] = (r.t, phase, r.actor)
-    for rid, (t0, phase, actor) in last.items():
-        spans[rid].append((t0, end, phase, actor))
+    """Each request's lifecycle as a bar of coloured phases (as the lifecycle defines them), labelled with the actor holding it."""
+    end = run.end
+    spans = {rid: track.phases(end) for rid, track in sorted(run.requests.items(), key=lambda kv: kv[1].submitted or 0.0)}
+    spans = {rid: bars for rid, bars in spans.items() if bars}
     fig, ax = _figure(0.9 + 0.45 * max(1, len(spans)))
     actors = run.scenario.by_id["actors"]
     for y, bars in enumerate(spans.values()):
-        for t0, t1, phase, actor in bars:
+        for t0, t1, phase, actor in ((b.start, b.end, b.phase, b.actor) for b in bars):
             ax.barh(y, t1 - t0, left=t0, color=PHASE_COLOURS[phase], edgecolor="white", height=0.6)
             if t1 - t0 > 0.08 * end:  # name the actor holding the request where the bar has room
                 family = actors[actor].family.value if actor in actors else "UN"
@@ -139,7 +113,7 @@ def request_gantt(run: RunData) -> Chart:
     ax.set_xlabel("hours since scenario start")
     ax.set_title("Request lifecycles by phase")
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in PHASE_COLOURS.values()]
-    _legend_below(ax, 6, handles, list(PHASE_COLOURS))
+    _legend_below(ax, 6, handles, [p.value for p in PHASE_COLOURS])
     if not spans:
         _empty(ax, "no request was submitted")
     return Chart(
@@ -152,21 +126,21 @@ def request_gantt(run: RunData) -> Chart:
 
 def delay_waterfall(run: RunData) -> Chart:
     """Where the hours of the mean RFA cycle went, as a waterfall."""
-    values = run.metrics["values"]
-    parts = [(p, values.get(f"rfa_{p}") or 0.0) for p in PART_COLOURS]
+    values = run.metrics.values
+    parts = [(p.value, values.get(f"rfa_{p.value}") or 0.0) for p in PART_COLOURS]
     fig, ax = _figure(2.6)
     bottom = 0.0
     for i, (part, hours) in enumerate(parts):
-        ax.bar(i, hours, bottom=bottom, color=PART_COLOURS[part])
+        ax.bar(i, hours, bottom=bottom, color=PART_COLOURS[Part(part)])
         ax.text(i, bottom + hours, f"{hours:.1f}", ha="center", va="bottom", fontsize=7)
         bottom += hours
     ax.bar(len(parts), bottom, color="#333333")
     ax.text(len(parts), bottom, f"{bottom:.1f}", ha="center", va="bottom", fontsize=7)
     ax.set_xticks(range(len(parts) + 1), [p for p, _ in parts] + ["cycle"])
-    ax.set_ylabel("hours (mean over completed requests)")
+    ax.set_ylabel("hours (mean over completed RFAs)")
     ax.set_title("Where the hours of the RFA cycle went")
     if values.get("rfa_cycle_time") is None:
-        _empty(ax, "no request completed")
+        _empty(ax, "no request for assistance completed")
     return Chart("delay_waterfall", "Delay attribution", "The tallest step is the part of the request cycle to fix first.", _png(fig))
 
 
@@ -174,16 +148,15 @@ def delivered_vs_demand(run: RunData) -> Chart:
     """Cumulative tonnes delivered against demand, per site."""
     demand_at: dict[str, list[tuple[float, float]]] = defaultdict(list)
     requests = run.scenario.by_id["requests"]
-    for r in run.records:
-        if r.kind == "request_state" and r.state == "submitted" and r.took == 0.0:
-            spec = requests[r.request]
-            if spec.site and spec.quantity:
-                demand_at[spec.site].append((r.t, spec.quantity))
+    for rid, track in run.requests.items():
+        spec = requests.get(rid)
+        if track.submitted is not None and spec is not None and spec.site and spec.quantity:
+            demand_at[spec.site].append((track.submitted, spec.quantity))
     delivered_at: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for r in run.records:
-        if r.kind == "delivery" and r.site in demand_at:
+    for r in run.records.of(records.Delivery):
+        if r.site in demand_at:
             delivered_at[r.site].append((r.t, r.quantity))
-    end = run.manifest["outcome"]["end_time"]
+    end = run.end
     fig, ax = _figure(3.2)
     for i, site in enumerate(sorted(demand_at)):
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
@@ -209,12 +182,13 @@ def information_latency(run: RunData) -> Chart:
     facts = [f.id for f in run.scenario.facts]
     fig, ax = _figure(1.0 + 0.35 * max(1, len(facts)))
     seen = set()
-    for r in run.records:
-        if r.kind == "fact_learned" and r.edition == 0 and r.fact in facts:
+    for arrival in sorted(run.records.arrivals.values(), key=lambda a: a.first.seq):
+        r = arrival.first
+        if r.edition == 0 and r.fact in facts:
             family = actors[r.actor].family.value
             ax.scatter(r.t, facts.index(r.fact), color=FAMILY_COLOURS[family], s=18, label=family if family not in seen else None)
             seen.add(family)
-    withheld = [(r.t, r.fact) for r in run.records if r.kind == "fact_withheld" and r.fact in facts]
+    withheld = [(x.first.t, x.first.fact) for x in run.records.refusals.values() if x.first.fact in facts]
     if withheld:
         ax.scatter([t for t, _ in withheld], [facts.index(f) for _, f in withheld], marker="x", color="#000000", s=18, label="withheld")
     ax.set_yticks(range(len(facts)), facts)
@@ -233,12 +207,11 @@ def information_latency(run: RunData) -> Chart:
 def asset_utilisation(run: RunData) -> Chart:
     """Units of each asset pool busy on trips, over time."""
     changes: dict[str, list[tuple[float, int]]] = defaultdict(list)
-    for r in run.records:
-        if r.kind == "trip_started":
-            changes[r.asset].append((r.t, 1))
-        elif r.kind == "trip_ended":
-            changes[r.asset].append((r.t, -1))
-    end = run.manifest["outcome"]["end_time"]
+    for r in run.records.of(records.TripStarted):
+        changes[r.asset].append((r.t, 1))
+    for r in run.records.of(records.TripEnded):
+        changes[r.asset].append((r.t, -1))
+    end = run.end
     fig, ax = _figure(2.6)
     for i, asset in enumerate(sorted(changes)):
         xs, ys, busy = [0.0], [0], 0
@@ -258,13 +231,8 @@ def asset_utilisation(run: RunData) -> Chart:
 
 def message_flow(run: RunData) -> Chart:
     """Messages sent per channel or liaison post, with transmissions lost."""
-    sent: dict[str, int] = defaultdict(int)
-    lost: dict[str, int] = defaultdict(int)
-    for r in run.records:
-        if r.kind == "message_sent":
-            sent[r.channel] += 1
-        elif r.kind == "message_lost":
-            lost[r.channel] += 1
+    sent = {ch: flow.sent for ch, flow in run.records.channels.items()}
+    lost = {ch: flow.lost for ch, flow in run.records.channels.items()}
     names = sorted(sent, key=sent.get, reverse=True)
     fig, ax = _figure(0.8 + 0.25 * max(1, len(names)))
     ax.barh(names, [sent[n] for n in names], color="#0072B2", label="sent")

@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from coopsim.engine import METRICS, Objective, Record, Scenario, split_metric
+from coopsim.engine import METRICS, Objective, RunData, Scenario, records, split_metric
 
 from .summary import format_value
 
@@ -51,12 +51,17 @@ class Lesson:
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
-    """What the rules may look at: the scenario as run, its metrics and its records."""
+    """What the rules may look at: the run, typed (its scenario, metrics, request tracks and records)."""
 
-    scenario: Scenario
-    values: dict[str, float | None]
-    detail: dict[str, Any]
-    records: tuple[Record, ...]
+    run: RunData
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.run.scenario
+
+    @property
+    def detail(self) -> dict[str, Any]:
+        return self.run.metrics.detail
 
     def family(self, actor: str) -> str:
         a = self.scenario.by_id["actors"].get(actor)
@@ -69,7 +74,7 @@ def lesson(objective: Objective, rating: str, value: float | None, ev: Evidence)
     kind = "strength" if rating == "P" else "improvement"
     observation = _observation(objective, rating, value)
     family = METRICS[base].subject
-    if base.startswith("rfa_") or (family == "locations" and subject):
+    if base.startswith(("rfa_", "request_cycle_time")) or (family == "locations" and subject):
         found = _request_cause(objective, ev, base, subject)
     elif base in ("info_latency", "cop_coverage"):
         found = _information_cause(ev, subject)
@@ -98,16 +103,19 @@ def _observation(o: Objective, rating: str, value: float | None) -> str:
 
 
 def _request_cause(o: Objective, ev: Evidence, base: str, subject: tuple[str, ...]) -> tuple[str, str, str, str, str]:
-    requests = ev.detail.get("requests", {})
-    if base.startswith("rfa_") and subject:
+    tracks = ev.run.requests
+    if base.endswith(("cycle_time", *(f"_{p}" for p in PART_NAMES))) and subject:
         chosen = [subject[0]]
     elif subject:  # a site: the requests that deliver to it
         chosen = [r.id for r in ev.scenario.requests if r.site == subject[0]]
     else:
-        chosen = list(requests)
-    measured = [(rid, requests[rid]) for rid in chosen if rid in requests and requests[rid].get("parts")]
+        chosen = [r.id for r in ev.scenario.requests if r.kind == "rfa" or not base.startswith("rfa_")]
+    measured = [(rid, tracks[rid]) for rid in chosen if rid in tracks and tracks[rid].cycle_time is not None]
     if not measured:
-        states = ", ".join(f"{rid} {requests.get(rid, {}).get('state', 'not submitted')}" for rid in chosen) or "no request"
+        states = (
+            ", ".join(f"{rid} {tracks[rid].state.value.replace('_', ' ') if rid in tracks else 'not submitted'}" for rid in chosen)
+            or "no request"
+        )
         spec = ev.scenario.by_id["requests"].get(chosen[0]) if chosen else None
         who = ev.family(spec.to) if spec else "exercise control"
         return (
@@ -117,16 +125,16 @@ def _request_cause(o: Objective, ev: Evidence, base: str, subject: tuple[str, ..
             who,
             "Planning",
         )
-    rid, detail = max(measured, key=lambda item: item[1]["cycle_time"])
-    parts = dict(detail["parts"])
-    cycle = detail["cycle_time"]
+    rid, track = max(measured, key=lambda item: item[1].cycle_time)
+    parts = {p.value: h for p, h in track.parts.items()}
+    cycle = track.cycle_time
     span = "from submission to completion"
     if base == "time_to_first_delivery":
         # What counts is the first load, not the whole request: transport ends at the first delivery.
-        rid, parts, cycle = _to_first_delivery(ev, [r for r, _ in measured], subject[0], requests)
+        rid, parts, cycle = _to_first_delivery(ev, [r for r, _ in measured], subject[0])
         span = f"from submission to its first delivery at {subject[0]}"
     listing = ", ".join(f"{p} {h:.1f} h" for p, h in parts.items() if h > 0)
-    focus = base.removeprefix("rfa_")
+    focus = base.removeprefix("rfa_").removeprefix("request_")
     part, hours = (focus, parts[focus]) if focus in parts else max(parts.items(), key=lambda kv: kv[1])
     share = f" ({hours / cycle:.0%})" if cycle else ""
     discussion = f"Request {rid} took {cycle:.1f} h {span}: {listing}. " + (
@@ -138,12 +146,11 @@ def _request_cause(o: Objective, ev: Evidence, base: str, subject: tuple[str, ..
     if part in ("transit", "queue", "processing"):
         by_actor: dict[str, float] = defaultdict(float)
         by_channel: dict[str, float] = defaultdict(float)
-        for r in ev.records:
-            if getattr(r, "request", None) != rid:
-                continue
-            if r.kind == "message_delivered":
+        for r in ev.run.records.of(records.MessageDelivered):
+            if r.request == rid:
                 by_channel[r.channel] += r.transit
-            elif r.kind == "message_handled":
+        for r in ev.run.records.of(records.MessageHandled):
+            if r.request == rid:
                 by_actor[r.actor] += r.wait if part == "queue" else r.service
         if part == "transit" and by_channel:
             channel, h = max(by_channel.items(), key=lambda kv: kv[1])
@@ -190,7 +197,7 @@ def _request_cause(o: Objective, ev: Evidence, base: str, subject: tuple[str, ..
             ev.family(spec.from_),
             "Training",
         )
-    incidents = [r for r in ev.records if r.kind == "incident" and r.request == rid]
+    incidents = [r for r in ev.run.records.of(records.Incident) if r.request == rid]
     lost = f" {len(incidents)} incident(s) in transit cost {sum(r.lost for r in incidents):,.0f} t of cargo." if incidents else ""
     owner = ev.scenario.by_id["assets"][spec.assets[0]].owner if spec.assets else spec.approver_id
     return (
@@ -202,22 +209,20 @@ def _request_cause(o: Objective, ev: Evidence, base: str, subject: tuple[str, ..
     )
 
 
-def _to_first_delivery(ev: Evidence, rids: list[str], site: str, requests: dict[str, Any]) -> tuple[str, dict[str, float], float]:
+def _to_first_delivery(ev: Evidence, rids: list[str], site: str) -> tuple[str, dict[str, float], float]:
     """The request that delivered first to ``site``, with its cycle cut at that first delivery."""
     first: dict[str, float] = {}
-    tasked: dict[str, float] = {}
-    for r in ev.records:
-        if r.kind == "delivery" and r.site == site and r.request in rids:
+    for r in ev.run.records.of(records.Delivery):
+        if r.site == site and r.request in rids:
             first.setdefault(r.request, r.t)
-        elif r.kind == "request_state" and r.state == "tasked" and r.request in rids:
-            tasked.setdefault(r.request, r.t)
     rid = min(first, key=first.get) if first else rids[0]
-    detail = requests[rid]
-    parts = dict(detail["parts"])
+    track = ev.run.requests[rid]
+    parts = {p.value: h for p, h in track.parts.items()}
     if rid in first:
-        parts["transport"] = first[rid] - tasked.get(rid, first[rid])
-        return rid, parts, first[rid] - detail["submitted"]
-    return rid, parts, detail["cycle_time"]
+        tasked = track.tasked if track.tasked is not None else first[rid]
+        parts["transport"] = first[rid] - tasked
+        return rid, parts, first[rid] - track.submitted
+    return rid, parts, track.cycle_time
 
 
 def _information_cause(ev: Evidence, subject: tuple[str, ...]) -> tuple[str, str, str, str, str]:
@@ -233,21 +238,25 @@ def _information_cause(ev: Evidence, subject: tuple[str, ...]) -> tuple[str, str
         )
     fact = ev.scenario.by_id["facts"][fact_id]
     actor = subject[1] if len(subject) > 1 else None
-    withheld = [r for r in ev.records if r.kind == "fact_withheld" and r.fact == fact_id and (actor is None or r.to == actor)]
-    learned = [r for r in ev.records if r.kind == "fact_learned" and r.fact == fact_id and r.actor != fact.origin]
-    if actor is not None:
-        learned = [r for r in learned if r.actor == actor]
-    if withheld:
-        first = withheld[0]
+    refused = sorted(
+        (x for (f, _, to), x in ev.run.records.refusals.items() if f == fact_id and (actor is None or to == actor)),
+        key=lambda x: x.first.seq,
+    )
+    arrivals = [
+        a for (f, who), a in ev.run.records.arrivals.items() if f == fact_id and who != fact.origin and (actor is None or who == actor)
+    ]
+    if refused:
+        first = refused[0].first
+        count = sum(x.count for x in refused)
         return (
             f"{first.actor} did not pass {fact_id} ({fact.class_}, {fact.marking.value}) to {first.to} at {first.t:.1f} h: {first.reason}."
-            + (f" {len(withheld)} such refusals in all." if len(withheld) > 1 else ""),
+            + (f" {count} such refusals in all." if count > 1 else ""),
             f"The {fact.class_} information was not releasable to {ev.family(first.to)} under the agreements in force.",
             f"Extend an information-sharing arrangement to cover {fact.class_!r} information up to {fact.marking.value}.",
             ev.family(fact.origin),
             "Planning",
         )
-    if not learned:
+    if not arrivals:
         return (
             f"No intended recipient learned {fact_id}.",
             "The fact never left its originator.",
@@ -255,11 +264,11 @@ def _information_cause(ev: Evidence, subject: tuple[str, ...]) -> tuple[str, str
             ev.family(fact.origin),
             "Planning",
         )
-    late = max(learned, key=lambda r: r.latency)
-    via = Counter(r.via for r in learned).most_common(1)[0][0]
+    late = max((a.slowest for a in arrivals), key=lambda r: r.latency)
+    via = sum((a.via for a in arrivals), Counter()).most_common(1)[0][0]
     return (
         f"{late.actor} learned {fact_id} {late.latency:.1f} h after it was issued, from {late.source} via {late.via};"
-        f" {len(learned)} recipient(s) in all, mostly via {via}.",
+        f" {len(arrivals)} recipient(s) in all, mostly via {via}.",
         f"The slowest path for {fact_id} ran through {late.via} from {late.source}.",
         f"Relay {fact.class_} information between {late.source} and {late.actor} through a liaison officer or a faster channel.",
         ev.family(late.source),
@@ -268,7 +277,7 @@ def _information_cause(ev: Evidence, subject: tuple[str, ...]) -> tuple[str, str
 
 
 def _incident_cause(ev: Evidence) -> tuple[str, str, str, str, str]:
-    incidents = [r for r in ev.records if r.kind == "incident"]
+    incidents = ev.run.records.of(records.Incident)
     if not incidents:
         return (
             "No incident occurred in transit.",

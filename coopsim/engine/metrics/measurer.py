@@ -19,43 +19,16 @@ running totals. :meth:`Measurer.finish` returns :class:`Metrics`:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from coopsim.engine.log.records import Record
+from coopsim.engine.log.results import Metrics, ObjectiveRating
 
 # the families register their metrics with the catalogue as they are imported
 from coopsim.engine.metrics import assets, deliveries, incidents, information, injects, messages, requests  # noqa: F401
 from coopsim.engine.metrics.family import FAMILIES, Family
 from coopsim.engine.scenario.metric_names import better
 from coopsim.engine.scenario.model import Objective, Scenario
-
-
-@dataclass(frozen=True, slots=True)
-class ObjectiveRating:
-    objective: str
-    name: str
-    metric: str
-    target: float
-    value: float | None
-    rating: str
-
-
-@dataclass(frozen=True, slots=True)
-class Metrics:
-    values: dict[str, float | None]
-    objectives: tuple[ObjectiveRating, ...]
-    detail: dict[str, Any]
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "values": self.values,
-            "objectives": [
-                {"id": o.objective, "name": o.name, "metric": o.metric, "target": o.target, "value": o.value, "rating": o.rating}
-                for o in self.objectives
-            ],
-            "detail": self.detail,
-        }
 
 
 def rate(objective: Objective, value: float | None) -> str:
