@@ -218,10 +218,11 @@ def _sea(d, risk, escorts=None, policy="wait"):
                 "id": "frigates",
                 "name": "NATO frigates",
                 "owner": "shape",
-                "kind": "escort",
+                "kind": "frigate",
+                "role": "escort",
                 "mode": "sea",
                 "count": 1,
-                "capacity": 1,
+                "convoy": 1,
                 "base": "mombasa",
                 "available_from": escorts,
             }

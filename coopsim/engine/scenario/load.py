@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from coopsim.engine.scenario.files import decode, read_input
 from coopsim.engine.scenario.metric_names import METRICS, split_metric
-from coopsim.engine.scenario.model import ID_SECTIONS, Family, Scenario
+from coopsim.engine.scenario.model import ID_SECTIONS, Family, Role, Scenario
 from coopsim.engine.scenario.patch import apply_located_patch
 from coopsim.engine.scenario.problems import Position, Problem, ScenarioError, shown
 from coopsim.engine.scenario.routing import find_path
@@ -542,10 +542,17 @@ def _check_request(s: Scenario, doc: Document, i: int, r, ref, actor) -> Iterabl
     yield from ref("location", by["locations"], r.pickup, *base, "pickup")
     yield from ref("location", by["locations"], r.site, *base, "site")
     yield from ref("fact", by["facts"], r.fact, *base, "fact")
-    for j, a in enumerate(r.assets):
-        yield from ref("asset", by["assets"], a, *base, "assets", j)
-    for j, a in enumerate(r.escorts):
-        yield from ref("asset", by["assets"], a, *base, "escorts", j)
+    for field, role in (("assets", Role.lift), ("escorts", Role.escort)):
+        for j, a in enumerate(getattr(r, field)):
+            yield from ref("asset", by["assets"], a, *base, field, j)
+            # an RFA may ask for escorts as the assets it wants; only cargo must go by lift
+            if a in by["assets"] and by["assets"][a].role is not role and (field == "escorts" or r.quantity > 0):
+                yield Problem(
+                    doc.position((*base, field, j)),
+                    f"request {r.id} lists {a} in {field}, but {a} is an {by['assets'][a].role.value} pool"
+                    + (f" and the request moves {r.quantity:g} t" if field == "assets" else ""),
+                    f"{'lift pools in assets' if role is Role.lift else 'escort pools (role: escort) in escorts'}",
+                )
     if r.kind == "rfi" and r.fact is None:
         yield Problem(doc.position(base), f"request {r.id} is an rfi but names no fact", "fact: the id of the fact asked for")
     if r.quantity > 0:
@@ -643,7 +650,7 @@ def _known(table: dict, kind: str) -> str:
 # -- step 3: patches are checked up front -------------------------------------------------
 
 # Resources are sized when a run starts, and timed processes are scheduled then: a patch can't move them.
-_FIXED_AT_START = {"staff", "count", "capacity", "time", "at"}
+_FIXED_AT_START = {"staff", "count", "capacity", "convoy", "role", "time", "at"}
 
 
 def _check_patches(s: Scenario, variants: bool = True) -> None:

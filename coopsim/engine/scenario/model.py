@@ -264,20 +264,47 @@ class Liaison(Model):
     absent: tuple[Window, ...] = ()
 
 
+class Role(StrEnum):
+    """What an asset pool does: carry cargo, or escort the units that do."""
+
+    lift = "lift"
+    escort = "escort"
+
+
 class Asset(Model):
     id: Id
     name: str
     owner: Id
-    kind: str = Field(description="airlift, sealift, trucks, helicopter, escort, ...")
+    kind: str = Field(description="a label for people: airlift, sealift, trucks, helicopter, frigate...; behaviour follows role")
+    role: Role = Field(Role.lift, description="lift carries cargo; escort protects lift units in transit")
     mode: Mode
     count: int = Field(1, strict=True, ge=1)
-    capacity: float = Field(gt=0, description="tonnes per trip (escorts: ships per convoy)")
+    capacity: float | None = Field(None, gt=0, description="lift: tonnes per trip")
+    convoy: int | None = Field(None, strict=True, ge=1, description="escort: lift units one escort unit covers at once (default 1)")
     speed_kmh: float | None = Field(None, gt=0)
     base: Id
     military: bool = True
     load_time: Distribution = "0h"
     unload_time: Distribution = "0h"
     available_from: Duration = "0h"
+
+    @model_validator(mode="after")
+    def _role_fits(self) -> Asset:
+        if self.role is Role.lift:
+            if self.kind.strip().lower() == "escort":
+                raise ValueError("kind 'escort' is only a label; an escort pool says role: escort (expected role: escort and convoy: N)")
+            if self.capacity is None:
+                raise ValueError("a lift asset needs a capacity (expected capacity: tonnes per trip)")
+            if self.convoy is not None:
+                raise ValueError("convoy is for escorts (expected role: escort, or no convoy)")
+        elif self.capacity is not None:
+            raise ValueError("an escort carries no cargo (expected convoy: the lift units it covers, not capacity)")
+        return self
+
+    @property
+    def slots(self) -> int:
+        """How many units (lift) or escorted places (escort: units x convoy) the pool offers at once."""
+        return self.count * (self.convoy or 1) if self.role is Role.escort else self.count
 
 
 class Fact(Model):

@@ -243,8 +243,7 @@ def build(scenario: Scenario, seed: int, decider: Decider, sinks: list[Any], rec
     for lo in scenario.liaison:
         world.posts[lo.id] = Post(lo, simpy.Resource(env, lo.count), streams(f"liaison:{lo.id}"))
     for asset in scenario.assets:
-        slots = asset.count * int(asset.capacity) if asset.kind == "escort" else asset.count
-        world.pools[asset.id] = Pool(asset, simpy.Resource(env, max(1, slots)), streams(f"asset:{asset.id}"))
+        world.pools[asset.id] = Pool(asset, simpy.Resource(env, asset.slots), streams(f"asset:{asset.id}"))
     for loc in scenario.locations:
         if not loc.supply:
             world.stocks[loc.id] = simpy.Container(env, init=loc.stock)
