@@ -207,7 +207,7 @@ def run(
     from pathlib import Path
 
     import coopsim.engine as engine
-    from coopsim.engine import OutputDirError, ScenarioError, Session, fresh_dir, load_scenario, run_dir_name
+    from coopsim.engine import OutputDirError, ScenarioError, Session, default_run_dir, load_scenario
     from coopsim.reports.summary import run_summary
 
     try:
@@ -222,8 +222,7 @@ def run(
         seed = scenario.scenario.seed if seed is None else seed
         if out is None:
             shaped = {"set": list(overrides), "decisions": session.model_dump(include={"decisions"}) if decisions else None}
-            base = Path("runs") / run_dir_name(Path(file).stem, variant, seed, settings=shaped if overrides or decisions else None)
-            out = str(base if replace else fresh_dir(base))
+            out = default_run_dir(Path(file).stem, variant, seed, settings=shaped if overrides or decisions else None, replace=replace)
         result = engine.run(scenario, seed=seed, decider=decider, out=out, progress=_progress_line(), replace=replace)
     except ScenarioError as exc:
         raise _problems(exc) from None
@@ -537,36 +536,22 @@ def play(
     """
     from pathlib import Path
 
-    from coopsim.engine import OutputDirError, ScenarioError, Session, fresh_dir, load_scenario, run_dir_name
+    from coopsim.engine import OutputDirError, ScenarioError, SessionError, open_session, play_dir
     from coopsim.engine import play as play_session
     from coopsim.reports.summary import run_summary
 
-    if script and (session_file or seats):
-        raise ProblemsError(["--script plays a whole session without a terminal; --session and --as are for play at the table"])
-    name = Path(file).stem
-    path = Path(session_file or Path("runs") / f"{name}-session.yaml")
     try:
-        if script:
-            session = Session.from_file(script)
-        elif path.exists():
-            if session_file is None:
-                raise ProblemsError(
-                    [f"{path} holds an earlier session: resume it with --session {path}, or start another with --session NEW.yaml"]
-                )
-            session = Session.from_file(path)
-        else:
-            session = Session()
         try:
-            session = session.configured(
-                seed=seed, variant=variant, seats=tuple(s.strip() for s in seats.split(",") if s.strip()) if seats else None
+            scenario, session, path = open_session(
+                file,
+                session_file=session_file,
+                script=script,
+                seats=[s.strip() for s in seats.split(",") if s.strip()] if seats else None,
+                seed=seed,
+                variant=variant,
             )
-        except ValueError as exc:
-            raise ProblemsError([f"{script or path}: {exc}"]) from None
-        scenario = load_scenario(file, variant=session.variant)
-        unknown = [s for s in session.seats if s not in scenario.by_id["actors"]]
-        if unknown and seats:
-            raise ProblemsError([f"--as: no organisation {unknown[0]!r} in the scenario (one of: {', '.join(scenario.by_id['actors'])})"])
-        session.check(scenario)
+        except SessionError as exc:
+            raise ProblemsError([str(exc)]) from None
         if not script:
             from coopsim.console import FacilitatorConsole
 
@@ -575,11 +560,7 @@ def play(
                 return
             session = console.session
             click.echo(f"Writing the after-action report: the session replayed, and {replications} replications per alternative option.")
-        if out is None:
-            shaped = session.model_dump(include={"decisions", "releases"})
-            base = Path("runs") / run_dir_name(name, session.variant, session.seed_for(scenario), settings=shaped, tag="play")
-            out = str(base if replace else fresh_dir(base))
-        out_dir = Path(out)
+        out_dir = Path(out) if out is not None else play_dir(Path(file).stem, scenario, session, replace=replace)
         result = play_session(
             scenario, session, out_dir, replications, workers, progress=_count_line("counterfactual replications"), replace=replace
         )
@@ -660,30 +641,60 @@ def msel_import(sheet: str, into: str) -> None:
     click.echo(f"{count} injects imported into {into}")
 
 
-def _terminal_line(render):
-    """A progress callback showing ``render(*args)`` on one line of a terminal; None (nothing) when output is piped."""
+_live = None  # the progress display on screen, if any
+
+
+def _show_progress(label: str):
+    """A progress callback ``update(done, total, detail="")`` drawn by rich on a terminal; None when output is piped.
+
+    Every long operation (a run, replications, a sweep, counterfactuals) shows
+    the same display: what is done of how much, elapsed and remaining time. It
+    is transient, so nothing of it stays in the terminal or reaches a log.
+    """
+    global _live
     if not sys.stderr.isatty():
         return None
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    def show(*args) -> None:
-        click.echo(f"\r  {render(*args)} ", err=True, nl=False)
+    _clear_progress()
+    _live = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    task = _live.add_task(label, total=None, detail="")
+    _live.start()
 
-    return show
+    def update(done: float, total: float, detail: str = "") -> None:
+        _live.update(task, completed=done, total=total, detail=detail)
+
+    return update
 
 
 def _progress_line():
-    """A run's progress: its clock and records."""
-    return _terminal_line(lambda t, duration, records: f"t={t:,.0f}h of {duration:,.0f}h ({t / duration:.0%})  {records:,} records")
+    """A run's progress: hours of the scenario simulated, and records written."""
+    update = _show_progress("simulated hours")
+    if update is None:
+        return None
+    return lambda t, duration, records: update(round(t), round(duration), f"{records:,} records")
 
 
 def _count_line(label: str):
-    """``label: done of total``, for replications."""
-    return _terminal_line(lambda done, total: f"{label}: {done:,} of {total:,}")
+    """``label``: how many of how many, for replications."""
+    return _show_progress(label)
 
 
 def _clear_progress() -> None:
-    if sys.stderr.isatty():
-        click.echo("\r" + " " * 70 + "\r", err=True, nl=False)
+    global _live
+    if _live is not None:
+        _live.stop()
+        _live = None
 
 
 @main.command()

@@ -30,6 +30,7 @@ from coopsim.engine.log.lifecycle import MOVES, Part, Phase, PhaseSpan, RequestT
 from coopsim.engine.log.outputs import (
     OutputDirError,
     claim_dir,
+    default_run_dir,
     fresh_dir,
     run_dir_name,
     staged,
@@ -50,7 +51,7 @@ from coopsim.engine.scenario.msel import MselError, MselExportError, check_targe
 from coopsim.engine.scenario.problems import Problem, ScenarioError, printable
 from coopsim.engine.sim.deciders import Decider, Decision, DefaultDecider, ScriptedDecider, Situation
 from coopsim.engine.tabletop.seats import FACILITATOR, Knower, View
-from coopsim.engine.tabletop.session import Session, play
+from coopsim.engine.tabletop.session import Session, SessionError, open_session, play, play_dir
 from coopsim.engine.tabletop.table import Tabletop
 
 __all__ = [
@@ -94,6 +95,7 @@ __all__ = [
     "ScriptedDecider",
     "Session",
     "SessionData",
+    "SessionError",
     "Simulation",
     "Situation",
     "Tabletop",
@@ -108,6 +110,7 @@ __all__ = [
     "compare",
     "counterfactuals",
     "dask_executor",
+    "default_run_dir",
     "duration_text",
     "experiment_key",
     "export_rows",
@@ -122,7 +125,9 @@ __all__ = [
     "paired",
     "parse_duration",
     "parse_size",
+    "open_session",
     "play",
+    "play_dir",
     "point_label",
     "printable",
     "read_run",

@@ -159,6 +159,12 @@ def run_dir_name(name: str, variant: str | None, seed: int, *, settings: Any = N
     return label
 
 
+def default_run_dir(name: str, variant: str | None, seed: int, *, settings: Any = None, tag: str = "", replace: bool = False) -> Path:
+    """Where a run goes when no ``--out`` is given: ``runs/`` + :func:`run_dir_name`, numbered unless replacing."""
+    base = Path("runs") / run_dir_name(name, variant, seed, settings=settings, tag=tag)
+    return base if replace else fresh_dir(base)
+
+
 def staging_dir(final: Path) -> Path:
     """A fresh directory next to ``final`` to write an output into; a dead run's leftovers there are cleared first."""
     final = final.resolve()

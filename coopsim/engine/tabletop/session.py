@@ -35,7 +35,7 @@ would have moved.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +44,11 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from coopsim import __version__
 from coopsim.engine.experiments.comparison import counterfactuals
-from coopsim.engine.log.outputs import add_output, json_text
+from coopsim.engine.log.outputs import add_output, default_run_dir, json_text
 from coopsim.engine.run import RunResult, Simulation, releasing, run
 from coopsim.engine.scenario.durations import Duration, duration_text
 from coopsim.engine.scenario.files import write_text
-from coopsim.engine.scenario.load import validation_problems
+from coopsim.engine.scenario.load import load_scenario, validation_problems
 from coopsim.engine.scenario.model import Id, Scenario
 from coopsim.engine.scenario.problems import Problem, ScenarioError
 from coopsim.engine.scenario.source import Document, read_yaml_file
@@ -326,3 +326,62 @@ def play(
         ),
     )
     return result
+
+
+# -- opening a session for play ---------------------------------------------------------------
+
+
+class SessionError(Exception):
+    """A session cannot be opened as asked; the message is one line that says what to do instead."""
+
+
+def open_session(
+    file: str,
+    *,
+    session_file: str | Path | None = None,
+    script: str | Path | None = None,
+    seats: Sequence[str] | None = None,
+    seed: int | None = None,
+    variant: str | None = None,
+) -> tuple[Scenario, Session, Path]:
+    """The scenario, the session and the session file for ``coopsim play``: a new session, a resumed one, or a script.
+
+    Without ``session_file`` a new session is recorded to
+    ``runs/NAME-session.yaml``, which must not hold an earlier session (that is
+    resumed only when named). A script plays a whole session; seats and a
+    session file are for play at the table.
+
+    Raises:
+        SessionError: the session cannot be opened as asked.
+        ScenarioError: the scenario, the session or the script has problems (file:line:col).
+    """
+    if script and (session_file or seats):
+        raise SessionError("--script plays a whole session without a terminal; --session and --as are for play at the table")
+    path = Path(session_file or Path("runs") / f"{Path(file).stem}-session.yaml")
+    if script:
+        session = Session.from_file(script)
+    elif path.exists():
+        if session_file is None:
+            raise SessionError(
+                f"{path} holds an earlier session: resume it with --session {path}, or start another with --session NEW.yaml"
+            )
+        session = Session.from_file(path)
+    else:
+        session = Session()
+    try:
+        session = session.configured(seed=seed, variant=variant, seats=tuple(seats) if seats else None)
+    except ValueError as exc:
+        raise SessionError(f"{script or path}: {exc}") from None
+    scenario = load_scenario(file, variant=session.variant)
+    actors = scenario.by_id["actors"]
+    unknown = [s for s in session.seats if s not in actors]
+    if unknown and seats:
+        raise SessionError(f"--as: no organisation {unknown[0]!r} in the scenario (one of: {', '.join(actors)})")
+    session.check(scenario)
+    return scenario, session, path
+
+
+def play_dir(name: str, scenario: Scenario, session: Session, *, replace: bool = False) -> Path:
+    """The default directory of a played session's run: ``runs/NAME[-VARIANT]-sSEED-play-HASH``, numbered if it exists."""
+    shaped = session.model_dump(include={"decisions", "releases"})
+    return default_run_dir(name, session.variant, session.seed_for(scenario), settings=shaped, tag="play", replace=replace)

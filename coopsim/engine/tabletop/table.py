@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from coopsim.engine.log.records import Record
+from coopsim.engine.log.records import DecisionTaken, InjectReleased, Record
 from coopsim.engine.log.sinks import MemorySink
 from coopsim.engine.metrics.measurer import Measurer, Metrics
 from coopsim.engine.run import Simulation
@@ -144,10 +144,10 @@ class Tabletop:
         return {r.inject for r in self.session.releases}
 
     def _watch(self, record: Record) -> None:
-        if record.kind == "inject_released":
+        if type(record) is InjectReleased:
             self.released[record.inject] = record.t
             self._news = True
-        elif record.kind == "decision_taken":
+        elif type(record) is DecisionTaken:
             self._news = True
 
     def _advance(self, until: float | None, stop: Callable[[], bool]) -> None:
