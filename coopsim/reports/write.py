@@ -73,7 +73,7 @@ def write_comparison_report(scenario, result, out: str | Path, formats: tuple[st
     from .comparison import build_comparison
     from .comparison_charts import draw_comparison
     from .html import render_template
-    from .markdown import esc
+    from .markdown import render_comparison_markdown
 
     final = Path(out)
     doc = build_comparison(scenario, result)
@@ -83,23 +83,7 @@ def write_comparison_report(scenario, result, out: str | Path, formats: tuple[st
             (staging / "comparison.json").write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         if "md" in formats:
             _write_charts(staging, charts)
-            lines = [f"# Comparison: {esc(doc['name'])}", "", "## Findings", ""]
-            lines += [f"- {esc(f['text'])}" for f in doc["findings"]] or ["No variant differed from the baseline with 95% confidence."]
-            for b in doc["metrics"]:
-                lines += [
-                    "",
-                    f"## {esc(b['objective'])} ({esc(b['metric'])}; target {esc(b['target_text'])})",
-                    "",
-                    "| Variant | Mean | Paired difference (95% CI) | Verdict |",
-                    "|---|---|---|---|",
-                ]
-                for r in b["rows"]:
-                    d = r["difference"]
-                    diff = f"{d['mean']:+,.2f} ({d['low']:+,.2f} to {d['high']:+,.2f})" if d else ""
-                    lines.append(f"| {esc(r['variant'])} | {esc(r['mean_text'])} | {diff} | {esc(r['verdict'])} |")
-            for c in charts:
-                lines += ["", f"![{c.title}](charts/{c.name}.png)", "", f"*{c.title}.* {c.caption}"]
-            (staging / "comparison.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+            (staging / "comparison.md").write_text(render_comparison_markdown(doc, charts), encoding="utf-8")
         if "html" in formats:
             (staging / "comparison.html").write_text(render_template("comparison.html.j2", doc=doc, charts=charts), encoding="utf-8")
     return final

@@ -15,7 +15,6 @@ reports say nothing about the difference.
 from __future__ import annotations
 
 import math
-import random
 import statistics
 from dataclasses import dataclass
 
@@ -57,15 +56,14 @@ def mean_ci(xs: list[float], confidence: float = 0.95, seed: int = 0) -> Interva
     sd = statistics.stdev(xs)
     if sd == 0:
         return Interval(mean, mean, mean, "t")
-    skew = sum((x - mean) ** 3 for x in xs) / n / sd**3
-    if abs(skew) > SKEW_LIMIT and n >= 10:
-        rng = random.Random(seed)
-        boots = sorted(statistics.fmean(rng.choices(xs, k=n)) for _ in range(2000))
-        tail = (1 - confidence) / 2
-        return Interval(mean, boots[int(tail * len(boots))], boots[int((1 - tail) * len(boots)) - 1], "bootstrap")
-    from scipy.stats import t  # imported here: scipy is slow to import and only comparisons need it
+    from scipy import stats  # imported here: scipy is slow to import and only comparisons need it
 
-    half = float(t.ppf(1 - (1 - confidence) / 2, n - 1)) * sd / math.sqrt(n)
+    if abs(float(stats.skew(xs))) > SKEW_LIMIT and n >= 10:
+        boot = stats.bootstrap(
+            (xs,), statistics.fmean, n_resamples=2000, confidence_level=confidence, method="percentile", vectorized=False, rng=seed
+        )
+        return Interval(mean, float(boot.confidence_interval.low), float(boot.confidence_interval.high), "bootstrap")
+    half = float(stats.t.ppf(1 - (1 - confidence) / 2, n - 1)) * sd / math.sqrt(n)
     return Interval(mean, mean - half, mean + half, "t")
 
 
