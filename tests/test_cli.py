@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -291,3 +292,15 @@ def test_every_run_keeps_its_own_directory_unless_replacing_is_asked_for(runner,
 
     again = runner.invoke(main, ["run", str(MINI), "--out", "runs/mini-s1"])
     assert_one_line_error(again, "runs/mini-s1: holds an earlier run (expected a new directory, or --replace to write over it)")
+
+
+def test_long_work_shows_progress_on_a_terminal_and_none_in_a_pipe(tmp_path):
+    import pexpect
+
+    args = ["-m", "coopsim", "compare", str(MINI), "-n", "40", "--workers", "1", "--out", str(tmp_path / "a")]
+    child = pexpect.spawn(sys.executable, args, env={**os.environ, "TERM": "xterm"}, encoding="utf-8", timeout=120, dimensions=(24, 100))
+    child.expect(r"replications.*\d+/\d+")  # the progress display: done of total
+    child.expect(pexpect.EOF)
+    assert "Comparison report in" in child.before
+    piped = subprocess.run([sys.executable, *args[:-1], str(tmp_path / "b")], capture_output=True, text=True, timeout=120)
+    assert piped.returncode == 0 and piped.stderr == ""  # nothing of a progress display reaches a pipe
