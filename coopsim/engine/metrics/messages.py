@@ -1,4 +1,4 @@
-"""Message metrics: messages sent and lost per channel, and facts withheld between organisations."""
+"""Message metrics: messages sent, lost and given up per channel, and facts withheld between organisations."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from coopsim.engine.scenario.model import Scenario
 @family(
     messages_sent=MetricSpec("channels", "lower", "count", "messages sent"),
     messages_lost=MetricSpec("channels", "lower", "count", "transmissions lost (and resent)"),
+    messages_failed=MetricSpec("channels", "lower", "count", "messages given up: lost at every attempt, or no channel cleared"),
     messages_withheld=MetricSpec(None, "lower", "count", "facts not released to an organisation"),
 )
 class Messages(Family):
@@ -47,8 +48,10 @@ class Messages(Family):
         for c in s.channels:
             values[f"messages_sent.{c.id}"] = float(self.sent.get(c.id, 0))
             values[f"messages_lost.{c.id}"] = float(self.lost.get(c.id, 0))
+            values[f"messages_failed.{c.id}"] = float(self.failed.get(c.id, 0))
         values["messages_sent"] = float(sum(self.sent.values()))
         values["messages_lost"] = float(sum(self.lost.values()))
+        values["messages_failed"] = float(sum(self.failed.values()))
         values["messages_withheld"] = float(sum(e["count"] for e in self.withheld.values()))
         detail[self.detail] = {
             ch: {"sent": self.sent.get(ch, 0), "lost": self.lost.get(ch, 0), "failed": self.failed.get(ch, 0)}
