@@ -1,0 +1,169 @@
+"""Commands for many runs: compare variants, sweep parameters."""
+
+from __future__ import annotations
+
+import click
+
+from coopsim.cli import ProblemsError, _clear_progress, _count_line, _problems, main
+
+
+@main.command()
+@click.argument("file")
+@click.option("--variants", help="Comma-separated variant names (default: all of the file's variants).")
+@click.option("--replications", "-n", type=click.IntRange(min=1), default=30, show_default=True, help="Replications per variant.")
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: the core count; 1 runs here).")
+@click.option("--out", help="Where the results archive goes (default: runs/NAME-compare).")
+@click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a setting in every variant (repeatable).")
+@click.option("--dask", "dask_address", metavar="ADDRESS|local", help="Run on a Dask scheduler, or `local` for a LocalCluster.")
+@click.option("--keep-logs", is_flag=True, help="Keep every replication's full event log under OUT/logs (off by default).")
+def compare(
+    file: str,
+    variants: str | None,
+    replications: int,
+    workers: int | None,
+    out: str | None,
+    overrides: tuple[str, ...],
+    dask_address: str | None,
+    keep_logs: bool,
+) -> None:
+    """Compare coordination choices: the baseline and variants over seeded replications.
+
+    Replication i uses the same seed in every variant (common random
+    numbers), so each variant is compared with the baseline pair by pair.
+    Every finished replication is kept in OUT/results.sqlite; running the
+    same command again reuses those and runs only what is missing.
+
+    \b
+    Examples:
+      coopsim compare somalia-wfp-escort-2008 -n 50
+      coopsim compare pakistan-earthquake-2005 --variants standing_agreement --workers 2
+      coopsim compare somalia-wfp-escort-2008 --dask local   # needs: pip install 'coopsim[dask]'
+    """
+    from pathlib import Path
+
+    from coopsim.engine import (
+        ARCHIVE_FILES,
+        Archive,
+        ArchiveError,
+        DaskMissing,
+        OutputDirError,
+        ScenarioError,
+        claim_dir,
+        dask_executor,
+        load_scenario,
+    )
+    from coopsim.engine import compare as run_compare
+    from coopsim.reports.comparison import comparison_table
+
+    executor, close = None, None
+    try:
+        if dask_address:
+            executor, close = dask_executor(dask_address)
+        scenario = load_scenario(file, overrides=overrides)
+        out_dir = Path(out or Path("runs") / f"{Path(file).stem}-compare")
+        claim_dir(out_dir, "comparison", ARCHIVE_FILES)
+        archive = Archive(out_dir / "results.sqlite")
+        names = [v.strip() for v in variants.split(",")] if variants else None
+        total = (len(names or scenario.variants) + 1) * replications
+        result = run_compare(
+            scenario,
+            names,
+            replications,
+            executor=executor,
+            workers=workers,
+            archive=archive,
+            progress=_count_line("replications"),
+            keep_logs=out_dir / "logs" if keep_logs else None,
+        )
+    except ScenarioError as exc:
+        raise _problems(exc) from None
+    except (DaskMissing, OutputDirError, ArchiveError) as exc:
+        raise ProblemsError([str(exc)]) from None
+    finally:
+        _clear_progress()
+        if close is not None:
+            close()
+    if result.reused:
+        click.echo(f"Reused {result.reused} of {total} replications from {archive.path}.")
+    click.echo(comparison_table(scenario, result))
+    for o in result.errors:
+        click.echo(f"replication {o.job.replication} of {o.job.variant} (seed {o.job.seed}) failed: {o.error}", err=True)
+    click.echo(f"Results in {archive.path}")
+    from coopsim.reports.write import write_comparison_report
+
+    try:
+        report_dir = write_comparison_report(scenario, result, out_dir / "report")
+    except OutputDirError as exc:
+        raise ProblemsError([str(exc)]) from None
+    click.echo(f"Comparison report in {report_dir}/: comparison.html, comparison.md, comparison.json")
+
+
+@main.command()
+@click.argument("file")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    required=True,
+    metavar="PATH=V1,V2,...",
+    help="A parameter and the values to try (repeatable); every combination runs.",
+)
+@click.option("--replications", "-n", type=click.IntRange(min=1), default=10, show_default=True, help="Replications per combination.")
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: the core count; 1 runs here).")
+@click.option("--out", help="Where results go (default: runs/NAME-sweep).")
+def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | None, out: str | None) -> None:
+    """Sweep parameters full-factorially and rank them by effect on each objective.
+
+    Every combination of the values runs for the same seeds. The report ranks
+    the parameters by their main effect on each objective's metric, with a
+    tornado chart.
+
+    \b
+    Example:
+      coopsim sweep pakistan-earthquake-2005 --param actors.nac.approval=6h,1d,2d --param actors.eadrcc.staff=1,2,4
+    """
+    import json
+    from pathlib import Path
+
+    from coopsim.engine import (
+        ARCHIVE_FILES,
+        Archive,
+        ArchiveError,
+        OutputDirError,
+        ScenarioError,
+        claim_dir,
+        load_scenario,
+        staged,
+        sweep_grid,
+    )
+    from coopsim.engine import sweep as run_sweep
+    from coopsim.reports.sweep import effects_table, main_effects, tornado
+    from coopsim.reports.write import REPORT
+
+    try:
+        scenario = load_scenario(file)
+        grid = sweep_grid(params, scenario)  # every value checked before anything runs
+        out_dir = Path(out or Path("runs") / f"{Path(file).stem}-sweep")
+        claim_dir(out_dir, "sweep", ARCHIVE_FILES)
+        archive = Archive(out_dir / "results.sqlite")
+        result = run_sweep(scenario, grid, replications, workers=workers, archive=archive, progress=_count_line("sweep runs"))
+    except ScenarioError as exc:
+        raise _problems(exc) from None
+    except (OutputDirError, ArchiveError) as exc:
+        raise ProblemsError([str(exc)]) from None
+    finally:
+        _clear_progress()
+    effects = main_effects(scenario, result, grid)
+    click.echo(
+        f"{scenario.scenario.name}: {len(result.variants)} combinations x {replications} replications"
+        + (f" ({result.reused} reused)" if result.reused else "")
+    )
+    click.echo(effects_table(effects))
+    chart = tornado(effects)
+    try:
+        with staged(out_dir / "report", REPORT) as staging:
+            (staging / "tornado.png").write_bytes(chart.png)
+            (staging / "sweep.json").write_text(json.dumps({"parameters": grid, "effects": effects}, indent=2, default=str) + "\n")
+    except OutputDirError as exc:
+        raise ProblemsError([str(exc)]) from None
+    click.echo(f"Results in {archive.path}; tornado chart and sweep.json in {out_dir / 'report'}/")
