@@ -14,6 +14,7 @@ errors, the progress display); the commands live by area:
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -146,6 +147,38 @@ def _report(run_dir, out, formats: str):
         raise ProblemsError([str(exc)]) from None
     except ValueError as exc:
         raise ProblemsError([f"--format: {exc}"]) from None
+
+
+@contextmanager
+def refusing():
+    """Run a command's work, turning the engine's refusals into the command's one-line errors (exit 1).
+
+    Every refusal the engine makes (a located scenario problem, an output
+    directory it will not write, a damaged archive or run directory, a session
+    it cannot open) becomes lines on stderr; any progress display is cleared
+    either way.
+    """
+    from coopsim.engine import (
+        ArchiveError,
+        DaskMissing,
+        MselError,
+        MselExportError,
+        OutputDirError,
+        RunDirError,
+        ScenarioError,
+        SessionError,
+    )
+
+    try:
+        yield
+    except ScenarioError as exc:
+        raise _problems(exc) from None
+    except MselError as exc:
+        raise ProblemsError(exc.lines) from None
+    except (OutputDirError, ArchiveError, DaskMissing, MselExportError, RunDirError, SessionError) as exc:
+        raise ProblemsError([str(exc)]) from None
+    finally:
+        _clear_progress()
 
 
 _live = None  # the progress display on screen, if any

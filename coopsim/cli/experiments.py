@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from coopsim.cli import ProblemsError, _clear_progress, _count_line, _problems, main
+from coopsim.cli import _count_line, main, refusing
 
 
 @main.command()
@@ -44,10 +44,6 @@ def compare(
     from coopsim.engine import (
         ARCHIVE_FILES,
         Archive,
-        ArchiveError,
-        DaskMissing,
-        OutputDirError,
-        ScenarioError,
         claim_dir,
         dask_executor,
         load_scenario,
@@ -56,33 +52,29 @@ def compare(
     from coopsim.reports.comparison import comparison_table
 
     executor, close = None, None
-    try:
-        if dask_address:
-            executor, close = dask_executor(dask_address)
-        scenario = load_scenario(file, overrides=overrides)
-        out_dir = Path(out or Path("runs") / f"{Path(file).stem}-compare")
-        claim_dir(out_dir, "comparison", ARCHIVE_FILES)
-        archive = Archive(out_dir / "results.sqlite")
-        names = [v.strip() for v in variants.split(",")] if variants else None
-        total = (len(names or scenario.variants) + 1) * replications
-        result = run_compare(
-            scenario,
-            names,
-            replications,
-            executor=executor,
-            workers=workers,
-            archive=archive,
-            progress=_count_line("replications"),
-            keep_logs=out_dir / "logs" if keep_logs else None,
-        )
-    except ScenarioError as exc:
-        raise _problems(exc) from None
-    except (DaskMissing, OutputDirError, ArchiveError) as exc:
-        raise ProblemsError([str(exc)]) from None
-    finally:
-        _clear_progress()
-        if close is not None:
-            close()
+    with refusing():
+        try:
+            if dask_address:
+                executor, close = dask_executor(dask_address)
+            scenario = load_scenario(file, overrides=overrides)
+            out_dir = Path(out or Path("runs") / f"{Path(file).stem}-compare")
+            claim_dir(out_dir, "comparison", ARCHIVE_FILES)
+            archive = Archive(out_dir / "results.sqlite")
+            names = [v.strip() for v in variants.split(",")] if variants else None
+            total = (len(names or scenario.variants) + 1) * replications
+            result = run_compare(
+                scenario,
+                names,
+                replications,
+                executor=executor,
+                workers=workers,
+                archive=archive,
+                progress=_count_line("replications"),
+                keep_logs=out_dir / "logs" if keep_logs else None,
+            )
+        finally:
+            if close is not None:
+                close()
     if result.reused:
         click.echo(f"Reused {result.reused} of {total} replications from {archive.path}.")
     click.echo(comparison_table(scenario, result))
@@ -91,10 +83,8 @@ def compare(
     click.echo(f"Results in {archive.path}")
     from coopsim.reports.write import write_comparison_report
 
-    try:
+    with refusing():
         report_dir = write_comparison_report(scenario, result, out_dir / "report")
-    except OutputDirError as exc:
-        raise ProblemsError([str(exc)]) from None
     click.echo(f"Comparison report in {report_dir}/: comparison.html, comparison.md, comparison.json")
 
 
@@ -128,9 +118,6 @@ def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | 
     from coopsim.engine import (
         ARCHIVE_FILES,
         Archive,
-        ArchiveError,
-        OutputDirError,
-        ScenarioError,
         claim_dir,
         load_scenario,
         staged,
@@ -140,19 +127,13 @@ def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | 
     from coopsim.reports.sweep import effects_table, main_effects, tornado
     from coopsim.reports.write import REPORT
 
-    try:
+    with refusing():
         scenario = load_scenario(file)
         grid = sweep_grid(params, scenario)  # every value checked before anything runs
         out_dir = Path(out or Path("runs") / f"{Path(file).stem}-sweep")
         claim_dir(out_dir, "sweep", ARCHIVE_FILES)
         archive = Archive(out_dir / "results.sqlite")
         result = run_sweep(scenario, grid, replications, workers=workers, archive=archive, progress=_count_line("sweep runs"))
-    except ScenarioError as exc:
-        raise _problems(exc) from None
-    except (OutputDirError, ArchiveError) as exc:
-        raise ProblemsError([str(exc)]) from None
-    finally:
-        _clear_progress()
     effects = main_effects(scenario, result, grid)
     click.echo(
         f"{scenario.scenario.name}: {len(result.variants)} combinations x {replications} replications"
@@ -160,10 +141,8 @@ def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | 
     )
     click.echo(effects_table(effects))
     chart = tornado(effects)
-    try:
+    with refusing():
         with staged(out_dir / "report", REPORT) as staging:
             (staging / "tornado.png").write_bytes(chart.png)
             (staging / "sweep.json").write_text(json.dumps({"parameters": grid, "effects": effects}, indent=2, default=str) + "\n")
-    except OutputDirError as exc:
-        raise ProblemsError([str(exc)]) from None
     click.echo(f"Results in {archive.path}; tornado chart and sweep.json in {out_dir / 'report'}/")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from coopsim.cli import ProblemsError, _problems, main
+from coopsim.cli import ProblemsError, _problems, main, refusing
 
 
 @main.group()
@@ -63,12 +63,8 @@ def msel_import(sheet: str, into: str) -> None:
     Example:
       coopsim msel import msel.csv --into my-exercise.yaml
     """
-    from coopsim.engine import MselError, ScenarioError, import_rows, read_sheet
+    from coopsim.engine import import_rows, read_sheet
 
-    try:
+    with refusing():
         count = import_rows(read_sheet(sheet), into, sheet)
-    except MselError as exc:
-        raise ProblemsError(exc.lines) from None
-    except ScenarioError as exc:
-        raise _problems(exc) from None
     click.echo(f"{count} injects imported into {into}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from coopsim.cli import ProblemsError, _clear_progress, _count_line, _problems, _report, main
+from coopsim.cli import _count_line, _report, main, refusing
 
 
 @main.command()
@@ -71,22 +71,19 @@ def play(
     """
     from pathlib import Path
 
-    from coopsim.engine import OutputDirError, ScenarioError, SessionError, open_session, play_dir
+    from coopsim.engine import open_session, play_dir
     from coopsim.engine import play as play_session
     from coopsim.reports.summary import run_summary
 
-    try:
-        try:
-            scenario, session, path = open_session(
-                file,
-                session_file=session_file,
-                script=script,
-                seats=[s.strip() for s in seats.split(",") if s.strip()] if seats else None,
-                seed=seed,
-                variant=variant,
-            )
-        except SessionError as exc:
-            raise ProblemsError([str(exc)]) from None
+    with refusing():
+        scenario, session, path = open_session(
+            file,
+            session_file=session_file,
+            script=script,
+            seats=[s.strip() for s in seats.split(",") if s.strip()] if seats else None,
+            seed=seed,
+            variant=variant,
+        )
         if not script:
             from coopsim.console import FacilitatorConsole
 
@@ -99,11 +96,5 @@ def play(
         result = play_session(
             scenario, session, out_dir, replications, workers, progress=_count_line("counterfactual replications"), replace=replace
         )
-    except ScenarioError as exc:
-        raise _problems(exc) from None
-    except OutputDirError as exc:
-        raise ProblemsError([str(exc)]) from None
-    finally:
-        _clear_progress()
     click.echo(run_summary(result))
     click.echo(f"Report in {_report(out_dir, None, 'html,md,json')}/")

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from coopsim.cli import ProblemsError, _clear_progress, _problems, _progress_line, _report, main
+from coopsim.cli import ProblemsError, _progress_line, _report, main, refusing
 
 
 @main.command()
@@ -87,10 +87,10 @@ def run(
     from pathlib import Path
 
     import coopsim.engine as engine
-    from coopsim.engine import OutputDirError, ScenarioError, Session, default_run_dir, load_scenario
+    from coopsim.engine import Session, default_run_dir, load_scenario
     from coopsim.reports.summary import run_summary
 
-    try:
+    with refusing():
         scenario = load_scenario(file, variant=variant, overrides=overrides)
         decider = None
         if decisions:
@@ -104,12 +104,6 @@ def run(
             shaped = {"set": list(overrides), "decisions": session.model_dump(include={"decisions"}) if decisions else None}
             out = default_run_dir(Path(file).stem, variant, seed, settings=shaped if overrides or decisions else None, replace=replace)
         result = engine.run(scenario, seed=seed, decider=decider, out=out, progress=_progress_line(), replace=replace)
-    except ScenarioError as exc:
-        raise _problems(exc) from None
-    except OutputDirError as exc:
-        raise ProblemsError([str(exc)]) from None
-    finally:
-        _clear_progress()
     click.echo(run_summary(result))
     if with_report:
         click.echo(f"Report in {_report(result.out_dir, None, 'html,md,json')}/")
