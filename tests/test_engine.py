@@ -525,3 +525,36 @@ def test_notification_arrangement_acts_only_while_in_force(vary):
 
     records = records_of(vary(edit))
     assert not [r for r in records if r.kind == "fact_learned" and r.fact == "damage" and r.actor == "eadrcc"]
+
+
+# -- bugs that once hid in the request lifecycle ------------------------------------------------
+
+
+def test_a_request_is_not_handed_back_when_its_completion_report_cannot_reach_the_requester(vary):
+    states = [
+        (r.state, r.note)
+        for r in records_of(vary(lambda d: d["channels"].pop()))  # no channel between shape and un_ocha any more
+        if r.kind == "request_state"
+    ]
+    assert states[-1] == ("completed", "")
+    assert "handed_back" not in [s for s, _ in states]
+
+
+def test_a_decision_taken_during_rework_applies_to_the_resubmission(vary):
+    def edit(d):
+        d["requests"][0].pop("last_resort", None)  # military lift without evidence: returned for rework
+        d["decision_points"].append(
+            {
+                "id": "dp_classify",
+                "name": "Classify the request",
+                "owner": "un_ocha",
+                "trigger": {"request": "airlift", "state": "returned"},
+                "options": [{"id": "keep"}, {"id": "secret", "patch": {"requests.airlift.marking": "secret"}}],
+                "default": "secret",
+            }
+        )
+
+    states = [(r.state, r.note) for r in records_of(vary(edit)) if r.kind == "request_state"]
+    assert [s for s, _ in states][:3] == ["submitted", "returned", "submitted"]
+    # the resubmission is secret now, and the formal UN-NATO channel carries only unclassified: it cannot go
+    assert states[3] == ("aborted", "could not reach eadrcc")

@@ -70,6 +70,7 @@ def _lifecycle(w: World, request_id: str) -> Generator[Any, Any, None]:
             return
         began = env.now
         yield env.timeout(r.rework.sample(w.streams(f"request:{r.id}")))
+        r = w.scenario.by_id["requests"][request_id]  # a decision may have changed it during the rework
         has_evidence = True
         _state(w, r, r.from_, S.submitted, env.now - began, "resubmitted with last-resort evidence")
     _state(w, r, r.to, S.validated)
@@ -99,8 +100,8 @@ def _lifecycle(w: World, request_id: str) -> Generator[Any, Any, None]:
     if r.quantity > 0:
         yield from fulfil(w, r, owner)
     _state(w, r, owner, S.completed)
-    if owner != r.from_:
-        yield from deliver(w, owner, r.from_, about, r.marking, r.id)
+    if owner != r.from_ and (yield from deliver(w, owner, r.from_, about, r.marking, r.id)) is None:
+        return  # the completion report never reached the requester: the request is completed, not handed back
     _state(w, r, r.from_, S.handed_back)
 
 
