@@ -76,6 +76,7 @@ _ENCODERS = {
     "int": str,
     "str": encode_basestring,
     "str | None": _optional_str,
+    "float | None": lambda v: "null" if v is None else _float(v),
     "bool": _bool,
     "tuple[str, ...]": _strings,
     "RequestState": encode_basestring,
@@ -95,6 +96,7 @@ _CHECKS = {
     "int": lambda v: type(v) is int,
     "str": lambda v: type(v) is str,
     "str | None": lambda v: v is None or type(v) is str,
+    "float | None": lambda v: v is None or _is_float(v),
     "bool": lambda v: type(v) is bool,
     "tuple[str, ...]": _is_strings,
     "RequestState": lambda v: type(v) is str and v in _STATES,
@@ -286,14 +288,38 @@ class EscortJoined(Record):
 @_kind("incident")
 @dataclass(frozen=True, slots=True)
 class Incident(Record):
-    """An incident on ``route`` (piracy, IED): ``lost`` tonnes lost and to be resent."""
+    """An incident on ``route`` (piracy, IED): ``lost`` tonnes lost and to be resent.
 
-    asset: str
-    trip: str
-    request: str
+    A scripted incident (an inject's ``incident``) has no asset, trip or request.
+    """
+
+    asset: str | None
+    trip: str | None
+    request: str | None
     route: str
     escorted: bool
     lost: float
+
+
+@_kind("effect_started")
+@dataclass(frozen=True, slots=True)
+class EffectStarted(Record):
+    """An inject or incident changed the world: ``target`` (``route:ID``, ``asset:ID``...) as ``change`` says, until ``until``."""
+
+    target: str
+    change: str
+    cause: str
+    until: float | None
+    amount: float | None
+
+
+@_kind("effect_ended")
+@dataclass(frozen=True, slots=True)
+class EffectEnded(Record):
+    """An effect's period is over and its target is as it was."""
+
+    target: str
+    change: str
 
 
 @_kind("delivery")

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from coopsim.engine.log.records import Delivery, RequestStateChanged
+from coopsim.engine.log.records import Delivery, EffectStarted, RequestStateChanged
 from coopsim.engine.metrics.family import Family, family, mean
 from coopsim.engine.scenario.metric_names import MetricSpec
 from coopsim.engine.scenario.model import RequestState, Scenario
@@ -37,15 +37,24 @@ class _Site:
     unmet_demand=MetricSpec("locations", "lower", "t·h", "tonne-hours of demand waiting to be delivered"),
 )
 class Deliveries(Family):
-    reads = (RequestStateChanged, Delivery)
+    reads = (RequestStateChanged, Delivery, EffectStarted)
     detail = "sites"
 
     def __init__(self, scenario, current):
         super().__init__(scenario, current)
         self.sites: dict[str, _Site] = defaultdict(_Site)
         self.demanded: set[str] = set()
+        self.pending: dict[str, float] = {}  # cargo an effect added to a request not yet submitted
 
-    def take(self, r: RequestStateChanged | Delivery) -> None:
+    def take(self, r: RequestStateChanged | Delivery | EffectStarted) -> None:
+        if type(r) is EffectStarted:
+            if r.target.startswith("request:") and r.amount is not None:
+                request = r.target.removeprefix("request:")
+                if request in self.demanded:
+                    self._demand(request, r.t, r.amount)
+                else:
+                    self.pending[request] = self.pending.get(request, 0.0) + r.amount
+            return
         if type(r) is Delivery:
             site = self.sites[r.site]
             site.advance(r.t)
@@ -55,10 +64,15 @@ class Deliveries(Family):
         elif r.state is RequestState.submitted and r.request not in self.demanded:
             self.demanded.add(r.request)
             spec = self.current().by_id["requests"][r.request]
-            if spec.site is not None and spec.quantity > 0:
-                site = self.sites[spec.site]
-                site.advance(r.t)
-                site.demand += spec.quantity
+            self._demand(r.request, r.t, spec.quantity + self.pending.pop(r.request, 0.0))
+
+    def _demand(self, request: str, t: float, tonnes: float) -> None:
+        """The demand at a request's site changes by ``tonnes`` at ``t`` (its quantity, or an effect on its cargo)."""
+        spec = self.current().by_id["requests"][request]
+        if spec.site is not None and (spec.quantity > 0 or tonnes):
+            site = self.sites[spec.site]
+            site.advance(t)
+            site.demand = max(0.0, site.demand + tonnes)
 
     def finish(self, end: float, s: Scenario, values: dict[str, float | None], detail: dict[str, Any]) -> None:
         rows = {}

@@ -440,6 +440,14 @@ def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
                 yield from ref("fact", by["facts"], o.action.share_fact.fact, *base, "share_fact", "fact")
                 for k, a in enumerate(o.action.share_fact.to):
                     yield from actor(a, *base, "share_fact", "to", k)
+    for i, inj in enumerate(s.injects):
+        for j, e in enumerate(inj.effects):
+            yield from _check_effect(s, doc, e, ("injects", i, "effects", j), ref)
+        if inj.incident is not None:
+            yield from ref("route", by["routes"], inj.incident, "injects", i, "incident")
+    for i, r in enumerate(s.routes):
+        for j, e in enumerate(r.on_incident):
+            yield from _check_effect(s, doc, e, ("routes", i, "on_incident", j), ref)
     yield from _trigger_cycles(s, doc)
     for i, obj in enumerate(s.objectives):
         yield from _check_metric(s, doc, obj.metric, ("objectives", i, "metric"))
@@ -454,6 +462,17 @@ def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
                     f"thresholds of {obj.id} are out of order for a metric where {lower.better} is better",
                     f"P {sign} S {sign} M",
                 )
+
+
+def _check_effect(s: Scenario, doc: Document, e, path: Path_, ref) -> Iterable[Problem]:
+    """An effect's target must exist; an asset cannot lose more units than it has."""
+    kind, ident = e.target
+    table = s.by_id["routes" if kind == "route" else f"{kind}s" if kind != "request" else "requests"]
+    yield from ref(kind, table, ident, *path, kind)
+    if kind == "asset" and ident in table and e.out is not None and e.out > table[ident].count:
+        yield Problem(
+            doc.position(path + ("out",)), f"asset {ident} has {table[ident].count} unit(s), not {e.out}", "out: at most its count"
+        )
 
 
 def _trigger_cycles(s: Scenario, doc: Document) -> Iterable[Problem]:

@@ -185,6 +185,86 @@ class Location(Model):
     stock: float = Field(0.0, ge=0, description="tonnes held here at the start")
 
 
+class Effect(Model):
+    """A change an inject or an incident makes to the world, for a period (``for``) or for good.
+
+    Exactly one target, and a change that fits it:
+
+    * ``route``: ``close: true`` (nothing travels it until it reopens) or a new ``risk``;
+    * ``asset``: ``out`` units out of service (default: every unit);
+    * ``location``: ``stock`` tonnes added there (negative: lost, looted, spoiled);
+    * ``request``: ``quantity`` tonnes more (or fewer) to carry, a change in the demand at its site;
+    * ``actor``: ``staff`` officers on duty (a surge cell, or staff away).
+    """
+
+    route: str | None = Field(None, description="a route id or FROM-TO-MODE key")
+    close: bool | None = None
+    risk: Probability | None = None
+    asset: Id | None = None
+    out: int | None = Field(None, strict=True, ge=1, description="units out of service (default: all)")
+    location: Id | None = None
+    stock: float | None = Field(None, description="tonnes added at the location (negative: removed)")
+    request: Id | None = None
+    quantity: float | None = Field(None, description="tonnes added to the request's cargo (negative: removed)")
+    actor: Id | None = None
+    staff: int | None = Field(None, strict=True, ge=0, description="officers on duty while the effect lasts")
+    for_: Duration | None = Field(None, alias="for", description="how long the effect lasts (default: for good)")
+
+    @model_validator(mode="after")
+    def _one_change(self) -> Effect:
+        targets = [t for t in ("route", "asset", "location", "request", "actor") if getattr(self, t) is not None]
+        if len(targets) != 1:
+            raise ValueError("give exactly one of route, asset, location, request, actor (expected one target per effect)")
+        fits = {
+            "route": ("close", "risk"),
+            "asset": ("out",),
+            "location": ("stock",),
+            "request": ("quantity",),
+            "actor": ("staff",),
+        }
+        changes = [c for cs in fits.values() for c in cs if getattr(self, c) is not None]
+        allowed = fits[targets[0]]
+        if targets[0] != "asset" and not changes:
+            raise ValueError(f"an effect on a {targets[0]} needs {' or '.join(allowed)} (expected the change it makes)")
+        wrong = [c for c in changes if c not in allowed]
+        if wrong:
+            raise ValueError(f"{wrong[0]} does not apply to a {targets[0]} (expected {' or '.join(allowed)})")
+        if targets[0] == "route" and self.close is not None and self.risk is not None:
+            raise ValueError("give close or risk, not both (expected one change per effect)")
+        if targets[0] in ("location", "request") and self.for_ is not None:
+            raise ValueError(f"a change of {'stock' if targets[0] == 'location' else 'cargo'} is for good (expected no for)")
+        if self.close is False and self.for_ is not None:
+            raise ValueError("reopening a route is for good (expected no for; close it for a period instead)")
+        return self
+
+    @property
+    def target(self) -> tuple[str, str]:
+        """(kind, id) of what the effect changes."""
+        for kind in ("route", "asset", "location", "request", "actor"):
+            if getattr(self, kind) is not None:
+                return kind, getattr(self, kind)
+        raise AssertionError("validated: one target")
+
+    def describe(self) -> str:
+        """The change in words: ``route mombasa-mogadishu closed``, ``actor nac: 3 staff``."""
+        kind, ident = self.target
+        if kind == "route":
+            text = (
+                f"route {ident} closed"
+                if self.close
+                else (f"route {ident} reopened" if self.close is False else f"route {ident} risk {self.risk:g}")
+            )
+        elif kind == "asset":
+            text = f"asset {ident}: {self.out or 'all'} unit(s) out of service"
+        elif kind == "location":
+            text = f"location {ident}: {self.stock:+g} t of stock"
+        elif kind == "request":
+            text = f"request {ident}: {self.quantity:+g} t to carry"
+        else:
+            text = f"actor {ident}: {self.staff} staff on duty"
+        return text + (f" for {self.for_:g}h" if self.for_ is not None else "")
+
+
 class Route(Model):
     id: Id | None = None
     from_: Id = Field(alias="from")
@@ -196,6 +276,7 @@ class Route(Model):
     escorted_risk: Probability = Field(0.0, description="chance of an incident per escorted transit")
     incident_delay: Duration = Field("2d", description="how long an incident holds the asset")
     two_way: bool = True
+    on_incident: tuple[Effect, ...] = Field((), description="effects an incident on this route has (e.g. close it for a day)")
 
     @model_validator(mode="after")
     def _time_or_distance(self) -> Route:
@@ -418,6 +499,10 @@ class Inject(Model):
     fact: Id | None = Field(None, description="the recipients learn this fact")
     request: Id | None = Field(None, description="the recipients' request to submit")
     controller: str = ""
+    effects: tuple[Effect, ...] = Field((), description="changes the inject makes to the world (an event with effects)")
+    incident: str | None = Field(
+        None, description="a route where this inject is an incident: counted, with the route's on_incident effects"
+    )
 
     @model_validator(mode="after")
     def _when(self) -> Inject:

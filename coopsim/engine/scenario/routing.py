@@ -36,8 +36,8 @@ def leg_hours_mean(route: Route, asset: Asset) -> float:
     return route.distance_km / asset.speed_kmh
 
 
-def find_path(scenario: Scenario, asset: Asset, origin: str, destination: str) -> tuple[Leg, ...]:
-    """The quickest sequence of legs for ``asset`` from ``origin`` to ``destination``.
+def find_path(scenario: Scenario, asset: Asset, origin: str, destination: str, avoid: frozenset[str] = frozenset()) -> tuple[Leg, ...]:
+    """The quickest sequence of legs for ``asset`` from ``origin`` to ``destination``, not using the routes in ``avoid``.
 
     Raises:
         LookupError: no route of the asset's mode joins the two locations.
@@ -46,7 +46,7 @@ def find_path(scenario: Scenario, asset: Asset, origin: str, destination: str) -
         return ()
     graph: dict[str, list[Leg]] = {}
     for route in scenario.routes:
-        if route.mode != asset.mode:
+        if route.mode != asset.mode or route.key in avoid:
             continue
         graph.setdefault(route.from_, []).append(Leg(route, route.from_, route.to))
         if route.two_way:

@@ -20,6 +20,7 @@ from typing import Any
 
 from coopsim.engine.log.records import DecisionTaken, InjectAcknowledged, InjectReleased
 from coopsim.engine.scenario.model import Inject, Trigger
+from coopsim.engine.sim import effects
 from coopsim.engine.sim.messaging import staff_time
 from coopsim.engine.sim.requests import submit
 from coopsim.engine.sim.sharing import learn, share
@@ -101,6 +102,10 @@ def release(w: World, seq: int) -> None:
     w.emit(InjectReleased, inj.from_, seq, inj.to, inj.contingency)
     w.signal(InjectOut(seq))
     w.signal(ReleaseOrdered(seq))
+    for effect in inj.effects:
+        effects.start(w, effect, f"inject:{seq}")
+    if inj.incident is not None:
+        effects.incident(w, w.scenario.by_id["routes"][inj.incident], inj.from_, f"inject:{seq}")
     for actor in inj.to:
         w.env.process(_acknowledge(w, inj, actor))
 

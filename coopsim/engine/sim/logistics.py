@@ -26,6 +26,7 @@ import simpy
 from coopsim.engine.log.records import Delivery, EscortJoined, Incident, TripEnded, TripStarted
 from coopsim.engine.scenario.model import Request, RequestState
 from coopsim.engine.scenario.routing import Leg
+from coopsim.engine.sim import effects
 from coopsim.engine.sim.lifecycle import move
 from coopsim.engine.sim.world import Pool, World
 
@@ -40,6 +41,8 @@ class Shipment:
     request_id: str
     unclaimed: float
     done: simpy.Event
+    target: float = 0.0
+    """Tonnes to deliver in all: the request's quantity, changed by any effect on its cargo."""
     delivered: float = 0.0
     owner: str = ""
     pools: list[Pool] = field(default_factory=list)
@@ -62,13 +65,30 @@ class Shipment:
             self._more.succeed()
             self._more = None
 
+    def add(self, tonnes: float) -> None:
+        """More (or less) cargo to carry: an effect on the demand at the request's site."""
+        self.target = max(0.0, self.target + tonnes)
+        if tonnes > 0:
+            self.put_back(tonnes)
+        else:
+            self.unclaimed = max(0.0, self.unclaimed + tonnes)
+            self.finish_if_done()
+
+    def finish_if_done(self) -> None:
+        if self.delivered >= self.target - EPSILON and not self.done.triggered:
+            self.done.succeed()
+
 
 def fulfil(w: World, request: Request, owner: str) -> Generator[Any, Any, None]:
     """Carry all of ``request``'s cargo; returns when the last tonne is delivered."""
-    shipment = Shipment(w, request.id, request.quantity, w.env.event(), owner=owner, pools=[w.pools[a] for a in request.assets])
+    tonnes = max(0.0, request.quantity + w.extra_cargo.pop(request.id, 0.0))
+    shipment = Shipment(w, request.id, tonnes, w.env.event(), tonnes, owner=owner, pools=[w.pools[a] for a in request.assets])
+    w.shipments[request.id] = shipment
+    shipment.finish_if_done()
     for pool in shipment.pools:
         w.env.process(_dispatch(w, shipment, pool))
     yield shipment.done
+    del w.shipments[request.id]
 
 
 def _dispatch(w: World, shipment: Shipment, pool: Pool) -> Generator[Any, Any, None]:
@@ -111,8 +131,7 @@ def _trip(w: World, shipment: Shipment, pool: Pool, unit: simpy.Resource, load: 
             yield w.stocks[r.site].put(load)
         shipment.delivered += load
         w.emit(Delivery, spec.owner, spec.id, trip, r.id, r.site, load, shipment.delivered)
-        if shipment.delivered >= r.quantity - EPSILON and not shipment.done.triggered:
-            shipment.done.succeed()
+        shipment.finish_if_done()
         where = r.site
     else:
         shipment.put_back(load)
@@ -130,9 +149,11 @@ def _travel(
     env = w.env
     for leg in legs:
         route = leg.route
+        while route.key in w.closed:  # closed by an effect: wait at the leg's start until it reopens
+            yield w.reopened(route.key)
         rng = w.streams(f"route:{route.key}")
         hours = route.time.sample(rng) if route.time is not None else route.distance_km / pool.spec.speed_kmh
-        risk = route.risk if shipment is not None else 0.0
+        risk = w.risk_now.get(route.key, route.risk) if shipment is not None else 0.0
         escort = None
         if risk > 0 and shipment.request.escorts:
             escort = yield from _find_escort(w, shipment)
@@ -144,6 +165,8 @@ def _travel(
             escort[0].units.release(escort[1])
         if risk > 0 and rng.random() < risk:
             w.emit(Incident, pool.spec.owner, pool.spec.id, trip, shipment.request.id, route.key, escort is not None, load)
+            for effect in route.on_incident:
+                effects.start(w, effect, f"incident:{route.key}")
             return leg
     return None
 

@@ -122,6 +122,16 @@ class World:
     _counters: dict[str, int] = field(default_factory=dict)
     _link_cache: dict[tuple[str, str, Marking], Link | None] = field(default_factory=dict)
     _path_cache: dict[tuple[str, str, str], tuple[Leg, ...]] = field(default_factory=dict)
+    closed: set[str] = field(default_factory=set)
+    """Route keys closed by an effect: nothing travels them until they reopen."""
+    _reopened: dict[str, simpy.Event] = field(default_factory=dict)
+    risk_now: dict[str, float] = field(default_factory=dict)
+    """Route keys whose unescorted risk an effect has replaced."""
+    shipments: dict[str, Any] = field(default_factory=dict)
+    """The cargo of each request being carried (a logistics Shipment), by request id."""
+    extra_cargo: dict[str, float] = field(default_factory=dict)
+    """Tonnes an effect added to a request before its cargo started moving."""
+    _off_duty: dict[str, list[Any]] = field(default_factory=dict)
 
     # -- records ---------------------------------------------------------------------------
     def emit(self, cls: type[Record], actor: str, *fields: Any) -> None:
@@ -213,10 +223,57 @@ class World:
         return None
 
     def path(self, pool: Pool, origin: str, destination: str) -> tuple[Leg, ...]:
+        """The quickest legs for ``pool``, avoiding closed routes where another way exists."""
         key = (pool.spec.id, origin, destination)
         if key not in self._path_cache:
-            self._path_cache[key] = find_path(self.scenario, pool.spec, origin, destination)
+            try:
+                self._path_cache[key] = find_path(self.scenario, pool.spec, origin, destination, avoid=frozenset(self.closed))
+            except LookupError:  # no way round: take the usual path and wait where it is closed
+                self._path_cache[key] = find_path(self.scenario, pool.spec, origin, destination)
         return self._path_cache[key]
+
+    # -- effects: the world's state changed by events ----------------------------------------
+    def close_route(self, key: str) -> None:
+        if key not in self.closed:
+            self.closed.add(key)
+            self._reopened[key] = self.env.event()
+            self._path_cache.clear()
+
+    def reopen_route(self, key: str) -> None:
+        if key in self.closed:
+            self.closed.discard(key)
+            self._reopened.pop(key).succeed()
+            self._path_cache.clear()
+
+    def reopened(self, key: str) -> simpy.Event:
+        """An event that fires when the closed route ``key`` reopens."""
+        return self._reopened[key]
+
+    def on_duty(self, actor: str) -> int:
+        """Staff officers on duty at ``actor`` now (its staff, less those an effect took off duty)."""
+        return self.actors[actor].staff.capacity - len(self._off_duty.get(actor, ()))
+
+    def set_staff(self, actor: str, n: int) -> None:
+        """Put ``n`` officers on duty at ``actor``: officers leave duty as they finish their message, or return at once."""
+        staff = self.actors[actor].staff
+        held = self._off_duty.setdefault(actor, [])
+        want = staff.capacity - n
+        while len(held) > want:
+            req = held.pop()
+            if req.triggered:
+                staff.release(req)
+            else:
+                req.cancel()
+        while len(held) < want:
+            held.append(staff.request())
+
+    def more_cargo(self, request: str, tonnes: float) -> None:
+        """Change a request's cargo by ``tonnes`` (the demand at its site): now if it is moving, else when it starts."""
+        shipment = self.shipments.get(request)
+        if shipment is None:
+            self.extra_cargo[request] = self.extra_cargo.get(request, 0.0) + tonnes
+        else:
+            shipment.add(tonnes)
 
     def situation(self, owner: str) -> Situation:
         """A read-only snapshot for a decider."""
@@ -234,9 +291,12 @@ def build(scenario: Scenario, seed: int, decider: Decider, sinks: list[Any], rec
     env = simpy.Environment()
     streams = Streams(seed)
     world = World(env, scenario, streams, decider, sinks, record_limit or scenario.scenario.record_limit)
+    most = _most_staff(scenario)
     for a in scenario.actors:
-        world.actors[a.id] = Staffed(a, simpy.Resource(env, a.staff), streams(f"actor:{a.id}"))
+        world.actors[a.id] = Staffed(a, simpy.Resource(env, max(a.staff, most.get(a.id, 0))), streams(f"actor:{a.id}"))
         world.knowledge[a.id] = {}
+        if most.get(a.id, 0) > a.staff:
+            world.set_staff(a.id, a.staff)  # the surge capacity is off duty until an effect calls it in
     for c in scenario.channels:
         gate = simpy.Resource(env, c.capacity) if c.capacity else None
         world.links[c.id] = Link(c, streams(f"channel:{c.id}"), gate)
@@ -248,3 +308,13 @@ def build(scenario: Scenario, seed: int, decider: Decider, sinks: list[Any], rec
         if not loc.supply:
             world.stocks[loc.id] = simpy.Container(env, init=loc.stock)
     return world
+
+
+def _most_staff(scenario: Scenario) -> dict[str, int]:
+    """The most officers any effect puts on duty at each actor, so its staff resource can hold them."""
+    effects = [e for i in scenario.injects for e in i.effects] + [e for r in scenario.routes for e in r.on_incident]
+    most: dict[str, int] = {}
+    for e in effects:
+        if e.actor is not None and e.staff is not None:
+            most[e.actor] = max(most.get(e.actor, 0), e.staff)
+    return most
