@@ -24,7 +24,7 @@ LOCATIONS = "one of: ramstein, islamabad, muzaffarabad"
 NOT_A_DURATION = '(expected a duration such as "90m", "6h" or "2d")'
 TOP_LEVEL_KEYS = (
     "scenario, actors, locations, routes, channels, agreements, liaison, assets, facts, requests, injects, decision_points, objectives, "
-    "variants"
+    "arrivals, variants"
 )
 
 

@@ -261,6 +261,18 @@ class RequestStateChanged(Record):
     note: str
 
 
+@_kind("request_opened")
+@dataclass(frozen=True, slots=True)
+class RequestOpened(Record):
+    """An arrival stream brought a new request: its kind, the site it is for and the tonnes it carries."""
+
+    request: str
+    stream: str
+    request_kind: str
+    site: str | None
+    quantity: float
+
+
 @_kind("trip_started")
 @dataclass(frozen=True, slots=True)
 class TripStarted(Record):

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from coopsim.engine.log.records import Delivery, EffectStarted, RequestStateChanged
+from coopsim.engine.log.records import Delivery, EffectStarted, RequestOpened, RequestStateChanged
 from coopsim.engine.metrics.family import Family, family, mean
 from coopsim.engine.scenario.metric_names import MetricSpec
 from coopsim.engine.scenario.model import RequestState, Scenario
@@ -37,7 +37,7 @@ class _Site:
     unmet_demand=MetricSpec("locations", "lower", "t·h", "tonne-hours of demand waiting to be delivered"),
 )
 class Deliveries(Family):
-    reads = (RequestStateChanged, Delivery, EffectStarted)
+    reads = (RequestStateChanged, Delivery, EffectStarted, RequestOpened)
     detail = "sites"
 
     def __init__(self, scenario, current):
@@ -45,8 +45,12 @@ class Deliveries(Family):
         self.sites: dict[str, _Site] = defaultdict(_Site)
         self.demanded: set[str] = set()
         self.pending: dict[str, float] = {}  # cargo an effect added to a request not yet submitted
+        self.arrived: dict[str, tuple[str | None, float]] = {}  # site and tonnes of requests an arrival stream brought
 
-    def take(self, r: RequestStateChanged | Delivery | EffectStarted) -> None:
+    def take(self, r: RequestStateChanged | Delivery | EffectStarted | RequestOpened) -> None:
+        if type(r) is RequestOpened:
+            self.arrived[r.request] = (r.site, r.quantity)
+            return
         if type(r) is EffectStarted:
             if r.target.startswith("request:") and r.amount is not None:
                 request = r.target.removeprefix("request:")
@@ -63,14 +67,21 @@ class Deliveries(Family):
                 site.first_delivery = r.t
         elif r.state is RequestState.submitted and r.request not in self.demanded:
             self.demanded.add(r.request)
-            spec = self.current().by_id["requests"][r.request]
-            self._demand(r.request, r.t, spec.quantity + self.pending.pop(r.request, 0.0))
+            _, quantity = self._site_of(r.request)
+            self._demand(r.request, r.t, quantity + self.pending.pop(r.request, 0.0))
+
+    def _site_of(self, request: str) -> tuple[str | None, float]:
+        """A request's site and tonnes: as the scenario stands now, or as its arrival stream made it."""
+        if request in self.arrived:
+            return self.arrived[request]
+        spec = self.current().by_id["requests"][request]
+        return spec.site, spec.quantity
 
     def _demand(self, request: str, t: float, tonnes: float) -> None:
         """The demand at a request's site changes by ``tonnes`` at ``t`` (its quantity, or an effect on its cargo)."""
-        spec = self.current().by_id["requests"][request]
-        if spec.site is not None and (spec.quantity > 0 or tonnes):
-            site = self.sites[spec.site]
+        site_id, quantity = self._site_of(request)
+        if site_id is not None and (quantity > 0 or tonnes):
+            site = self.sites[site_id]
             site.advance(t)
             site.demand = max(0.0, site.demand + tonnes)
 

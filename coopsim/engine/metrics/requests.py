@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from coopsim.engine.log.lifecycle import Part, RequestTracks
-from coopsim.engine.log.records import MessageDelivered, MessageHandled, RequestStateChanged
+from coopsim.engine.log.records import MessageDelivered, MessageHandled, RequestOpened, RequestStateChanged
 from coopsim.engine.metrics.family import Family, family, mean
 from coopsim.engine.scenario.metric_names import MetricSpec
 from coopsim.engine.scenario.model import Scenario
@@ -36,13 +36,19 @@ _PART_TEXT = {
     request_completion=MetricSpec(None, "higher", "share", "share of submitted requests completed"),
 )
 class Requests(Family):
-    reads = (RequestStateChanged, MessageDelivered, MessageHandled)
+    reads = (RequestStateChanged, MessageDelivered, MessageHandled, RequestOpened)
     detail = "requests"
 
     def __init__(self, scenario, current):
         super().__init__(scenario, current)
         self.tracks = RequestTracks()
-        self.take = self.tracks  # the tracks are the accumulator
+        self.arrived_kinds: dict[str, str] = {}
+
+    def take(self, r) -> None:
+        if type(r) is RequestOpened:
+            self.arrived_kinds[r.request] = r.request_kind
+        else:
+            self.tracks(r)
 
     def finish(self, end: float, s: Scenario, values: dict[str, float | None], detail: dict[str, Any]) -> None:
         rows = {}
@@ -62,7 +68,7 @@ class Requests(Family):
                 "cycle_time": cycle,
                 "parts": {p.value: h for p, h in track.parts.items()} if track and cycle is not None else None,
             }
-        kinds = {r.id: r.kind for r in s.requests}
+        kinds = {r.id: r.kind for r in s.requests} | self.arrived_kinds
         done = [t for t in self.tracks.values() if t.cycle_time is not None]
         rfas = [t for t in done if kinds.get(t.request) == "rfa"]
         values["rfa_cycle_time"] = mean([t.cycle_time for t in rfas])

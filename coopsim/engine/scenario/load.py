@@ -404,7 +404,7 @@ def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
         for j, d in enumerate(f.distribution):
             yield from actor(d, "facts", i, "distribution", j)
     for i, r in enumerate(s.requests):
-        yield from _check_request(s, doc, i, r, ref, actor)
+        yield from _check_request(s, doc, ("requests", i), r, ref, actor)
     for i, inj in enumerate(s.injects):
         if inj.from_ != CONTROLLER:
             yield from actor(inj.from_, "injects", i, "from")
@@ -448,6 +448,25 @@ def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
     for i, r in enumerate(s.routes):
         for j, e in enumerate(r.on_incident):
             yield from _check_effect(s, doc, e, ("routes", i, "on_incident", j), ref)
+    for i, a in enumerate(s.arrivals):
+        if a.request is not None:
+            yield from _check_request(s, doc, ("arrivals", i, "request"), a.request, ref, actor)
+            if a.quantity is not None and (a.request.site is None or not a.request.assets):
+                yield Problem(
+                    doc.position(("arrivals", i, "quantity")),
+                    f"arrivals {a.id} draw a quantity to carry",
+                    "site: and assets: in its request",
+                )
+        if a.inject is not None:
+            base = ("arrivals", i, "inject")
+            if a.inject.from_ != CONTROLLER:
+                yield from actor(a.inject.from_, *base, "from")
+            for j, x in enumerate(a.inject.to):
+                yield from actor(x, *base, "to", j)
+            yield from ref("objective", by["objectives"], a.inject.objective, *base, "objective")
+            yield from ref("fact", by["facts"], a.inject.fact, *base, "fact")
+            for j, e in enumerate(a.inject.effects):
+                yield from _check_effect(s, doc, e, (*base, "effects", j), ref)
     yield from _trigger_cycles(s, doc)
     for i, obj in enumerate(s.objectives):
         yield from _check_metric(s, doc, obj.metric, ("objectives", i, "metric"))
@@ -552,9 +571,8 @@ def _cycle_from(start: Any, waits: dict[Any, set[Any]], stuck: set[Any]) -> list
     return cycle[first:] + cycle[:first]
 
 
-def _check_request(s: Scenario, doc: Document, i: int, r, ref, actor) -> Iterable[Problem]:
+def _check_request(s: Scenario, doc: Document, base: Path_, r, ref, actor) -> Iterable[Problem]:
     by = s.by_id
-    base = ("requests", i)
     yield from actor(r.from_, *base, "from")
     yield from actor(r.to, *base, "to")
     yield from actor(r.approver, *base, "approver")

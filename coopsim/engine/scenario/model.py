@@ -49,6 +49,7 @@ checks (ids that must exist, routes that must connect) live in
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
@@ -442,6 +443,62 @@ class Request(Model):
         return self.approver or self.to
 
 
+class Amount(Model):
+    """A number drawn at random (tonnes, a priority): ``{dist: uniform, low: 50, high: 150}``, or a plain number."""
+
+    dist: Literal["fixed", "uniform", "triangular", "normal", "lognormal", "exponential"]
+    value: float | None = None
+    low: float | None = None
+    mode: float | None = None
+    high: float | None = None
+    mean: float | None = None
+    sd: float | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _parameters(self) -> Amount:
+        needs = {
+            "fixed": ("value",),
+            "uniform": ("low", "high"),
+            "triangular": ("low", "mode", "high"),
+            "normal": ("mean", "sd"),
+            "lognormal": ("mean", "sd"),
+            "exponential": ("mean",),
+        }[self.dist]
+        missing = [n for n in needs if getattr(self, n) is None]
+        if missing:
+            raise ValueError(f"a {self.dist} amount needs {', '.join(needs)} (expected {', '.join(f'{n}: NUMBER' for n in needs)})")
+        if self.dist in ("uniform", "triangular") and not (self.low <= (self.mode if self.mode is not None else self.low) <= self.high):
+            raise ValueError("low, mode and high are out of order (expected low <= mode <= high)")
+        if self.dist in ("lognormal", "exponential") and self.mean <= 0:
+            raise ValueError("mean must be above zero (expected a positive number)")
+        return self
+
+    def sample(self, rng: Any) -> float:
+        """One draw; never below zero (a normal draw is resampled until it is not)."""
+        if self.dist == "fixed":
+            return self.value
+        if self.dist == "uniform":
+            return rng.uniform(self.low, self.high)
+        if self.dist == "triangular":
+            return rng.triangular(self.low, self.high, self.mode)
+        if self.dist == "exponential":
+            return rng.expovariate(1.0 / self.mean)
+        if self.dist == "lognormal":
+            variance = math.log1p((self.sd / self.mean) ** 2)
+            return rng.lognormvariate(math.log(self.mean) - variance / 2, math.sqrt(variance))
+        while True:
+            x = rng.gauss(self.mean, self.sd)
+            if x >= 0:
+                return x
+
+
+def _number_is_fixed(value: Any) -> Any:
+    return {"dist": "fixed", "value": value} if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+AmountOrNumber = Annotated[Amount, BeforeValidator(_number_is_fixed)]
+
+
 class Trigger(Model):
     """When something happens: at a time, or after another event (plus ``delay``)."""
 
@@ -513,6 +570,72 @@ class Inject(Model):
         return self
 
 
+class InjectTemplate(Model):
+    """What every inject of an arrival stream says (its seq and time come from the stream)."""
+
+    type: Literal["information", "request", "event", "directive"] = "information"
+    delivery: Literal["message", "email", "phone", "vtc", "in_person", "simcell"] = "message"
+    from_: str = Field("SIMCELL", alias="from")
+    to: IdList = Field(min_length=1)
+    description: str
+    expected_action: str = ""
+    objective: Id | None = None
+    fact: Id | None = None
+    controller: str = ""
+    effects: tuple[Effect, ...] = ()
+
+
+class RequestTemplate(Request):
+    """What every request of an arrival stream asks (its id, time and size come from the stream)."""
+
+    id: Id = "arrival"
+
+
+class ArrivalPhase(Model):
+    """A phase of the crisis with its own pace of arrivals: until ``until``, one every ``every``."""
+
+    until: Duration
+    every: Distribution
+
+
+class Arrivals(Model):
+    """A stream of requests, demands or injects arriving at random intervals (a Poisson stream with an exponential ``every``).
+
+    Arrivals come one ``every`` apart from ``start`` until ``until`` (or the
+    scenario end), at most ``limit`` of them. ``phases`` change the pace over
+    the crisis: the interval drawn at a time is the first phase whose
+    ``until`` is later. A request stream may draw each arrival's
+    ``quantity``. Each stream draws from random streams of its own, so
+    common random numbers hold across variants.
+    """
+
+    id: Id
+    every: Distribution = Field(description="the time between arrivals, e.g. {dist: exponential, mean: 6h}")
+    phases: tuple[ArrivalPhase, ...] = ()
+    start: Duration = "0h"
+    until: Duration | None = None
+    limit: int | None = Field(None, strict=True, ge=1, description="the most arrivals")
+    request: RequestTemplate | None = None
+    inject: InjectTemplate | None = None
+    quantity: AmountOrNumber | None = Field(None, description="tonnes each arriving request carries, drawn afresh")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Arrivals:
+        if (self.request is None) == (self.inject is None):
+            raise ValueError("give exactly one of request, inject (expected what arrives)")
+        if self.quantity is not None and self.request is None:
+            raise ValueError("quantity is for arriving requests (expected request: beside quantity)")
+        if self.until is not None and self.until <= self.start:
+            raise ValueError("until is not after start (expected the stream to end after it starts)")
+        if [p.until for p in self.phases] != sorted(p.until for p in self.phases):
+            raise ValueError("phases are out of order (expected each phase's until later than the one before)")
+        return self
+
+    def every_at(self, t: float) -> Distribution:
+        """The interval distribution in force at ``t``."""
+        return next((p.every for p in self.phases if t < p.until), self.every)
+
+
 class ShareFact(Model):
     fact: Id
     to: IdList = Field(min_length=1)
@@ -575,7 +698,19 @@ class Variant(Model):
     patch: dict[str, Any] = Field(default_factory=dict)
 
 
-ID_SECTIONS = ("actors", "locations", "channels", "agreements", "liaison", "assets", "facts", "requests", "decision_points", "objectives")
+ID_SECTIONS = (
+    "actors",
+    "locations",
+    "channels",
+    "agreements",
+    "liaison",
+    "assets",
+    "facts",
+    "requests",
+    "decision_points",
+    "objectives",
+    "arrivals",
+)
 """The sections whose entities are named by ``id`` (routes have a derived key, injects a ``seq``)."""
 
 
@@ -595,6 +730,7 @@ class Scenario(Model):
     injects: tuple[Inject, ...] = ()
     decision_points: tuple[DecisionPoint, ...] = ()
     objectives: tuple[Objective, ...] = ()
+    arrivals: tuple[Arrivals, ...] = ()
     variants: dict[Id, Variant] = Field(default_factory=dict)
 
     # Where the scenario came from, set by the loader: the located data (so

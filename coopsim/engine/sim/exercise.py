@@ -20,7 +20,7 @@ from typing import Any
 
 from coopsim.engine.log.records import DecisionTaken, InjectAcknowledged, InjectReleased
 from coopsim.engine.scenario.model import Inject, Trigger
-from coopsim.engine.sim import effects
+from coopsim.engine.sim import arrivals, effects
 from coopsim.engine.sim.messaging import staff_time
 from coopsim.engine.sim.requests import submit
 from coopsim.engine.sim.sharing import learn, share
@@ -42,6 +42,7 @@ def start(w: World) -> None:
         env.process(_inject(w, inj.seq))
     for i in range(len(s.decision_points)):
         env.process(_decision(w, i))
+    arrivals.start(w)
 
 
 def _until(w: World, t: float) -> Generator[Any, Any, None]:
@@ -77,7 +78,7 @@ def _request_at(w: World, request_id: str, t: float) -> Generator[Any, Any, None
 
 
 def _inject(w: World, seq: int) -> Generator[Any, Any, None]:
-    inj = w.scenario.by_id["injects"][seq]
+    inj = w.inject(seq)
     if inj.time is not None:
         yield from _until(w, inj.time)
     elif inj.trigger is not None:
@@ -98,7 +99,7 @@ def release(w: World, seq: int) -> None:
     if seq in w.released:
         return
     w.released.add(seq)
-    inj = w.scenario.by_id["injects"][seq]
+    inj = w.inject(seq)
     w.emit(InjectReleased, inj.from_, seq, inj.to, inj.contingency)
     w.signal(InjectOut(seq))
     w.signal(ReleaseOrdered(seq))
@@ -116,7 +117,7 @@ def _acknowledge(w: World, inj: Inject, actor: str) -> Generator[Any, Any, None]
     if inj.fact is not None:
         learn(w, actor, w.scenario.by_id["facts"][inj.fact], inj.from_, f"inject:{inj.seq}")
     if inj.request is not None:
-        request = w.scenario.by_id["requests"][inj.request]
+        request = w.request(inj.request)
         if actor == request.from_ or request.from_ not in inj.to:
             submit(w, inj.request)
 

@@ -51,7 +51,7 @@ class Shipment:
     @property
     def request(self) -> Request:
         # Read afresh on every use, so a decision's patch (say, to the escort policy) applies to trips still to come.
-        return self.world.scenario.by_id["requests"][self.request_id]
+        return self.world.request(self.request_id)
 
     def more_work(self) -> simpy.Event:
         """An event that fires when lost cargo is put back to be carried again."""

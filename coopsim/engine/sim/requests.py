@@ -53,7 +53,7 @@ def _needs_last_resort(w: World, r: Request) -> bool:
 
 def _lifecycle(w: World, request_id: str) -> Generator[Any, Any, None]:
     env = w.env
-    r = w.scenario.by_id["requests"][request_id]
+    r = w.request(request_id)
     about = f"request:{r.id}"
     announce(w, r.id, r.from_, note=f"to {r.to}")
     has_evidence = r.last_resort is not None
@@ -61,7 +61,7 @@ def _lifecycle(w: World, request_id: str) -> Generator[Any, Any, None]:
         if (yield from deliver(w, r.from_, r.to, about, r.marking, r.id)) is None:
             _state(w, r, r.from_, S.aborted, note=f"could not reach {r.to}")
             return
-        r = w.scenario.by_id["requests"][request_id]
+        r = w.request(request_id)
         if has_evidence or not _needs_last_resort(w, r):
             break
         _state(w, r, r.to, S.returned, note="military assets asked for without last-resort evidence")
@@ -70,7 +70,7 @@ def _lifecycle(w: World, request_id: str) -> Generator[Any, Any, None]:
             return
         began = env.now
         yield env.timeout(r.rework.sample(w.streams(f"request:{r.id}")))
-        r = w.scenario.by_id["requests"][request_id]  # a decision may have changed it during the rework
+        r = w.request(request_id)  # a decision may have changed it during the rework
         has_evidence = True
         _state(w, r, r.from_, S.submitted, env.now - began, "resubmitted with last-resort evidence")
     _state(w, r, r.to, S.validated)
@@ -83,7 +83,7 @@ def _lifecycle(w: World, request_id: str) -> Generator[Any, Any, None]:
     staffed = w.actors[approver]
     began = env.now
     yield env.timeout(staffed.spec.approval.sample(staffed.rng))
-    r = w.scenario.by_id["requests"][request_id]
+    r = w.request(request_id)
     if w.streams(f"request:{r.id}").random() >= r.approve_probability:
         _state(w, r, approver, S.declined, env.now - began)
         yield from deliver(w, approver, r.from_, about, r.marking, r.id)

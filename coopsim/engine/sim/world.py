@@ -24,7 +24,7 @@ import simpy
 
 from coopsim.engine.log.records import Record
 from coopsim.engine.scenario.load import patch_scenario
-from coopsim.engine.scenario.model import Actor, Asset, Channel, Liaison, Marking, RequestState, Scenario
+from coopsim.engine.scenario.model import Actor, Asset, Channel, Inject, Liaison, Marking, Request, RequestState, Scenario
 from coopsim.engine.scenario.routing import Leg, find_path
 from coopsim.engine.sim.deciders import Decider, Situation
 from coopsim.engine.sim.signals import Signal
@@ -132,6 +132,9 @@ class World:
     extra_cargo: dict[str, float] = field(default_factory=dict)
     """Tonnes an effect added to a request before its cargo started moving."""
     _off_duty: dict[str, list[Any]] = field(default_factory=dict)
+    arrived_requests: dict[str, Request] = field(default_factory=dict)
+    """Requests an arrival stream brought, by id (the scenario's own are in ``scenario``)."""
+    arrived_injects: dict[int, Inject] = field(default_factory=dict)
 
     # -- records ---------------------------------------------------------------------------
     def emit(self, cls: type[Record], actor: str, *fields: Any) -> None:
@@ -231,6 +234,15 @@ class World:
             except LookupError:  # no way round: take the usual path and wait where it is closed
                 self._path_cache[key] = find_path(self.scenario, pool.spec, origin, destination)
         return self._path_cache[key]
+
+    def request(self, request_id: str) -> Request:
+        """A request as it stands now: the scenario's (as patched so far), or one an arrival stream brought."""
+        found = self.arrived_requests.get(request_id)
+        return found if found is not None else self.scenario.by_id["requests"][request_id]
+
+    def inject(self, seq: int) -> Inject:
+        found = self.arrived_injects.get(seq)
+        return found if found is not None else self.scenario.by_id["injects"][seq]
 
     # -- effects: the world's state changed by events ----------------------------------------
     def close_route(self, key: str) -> None:
