@@ -13,7 +13,7 @@ def test_mini_scenario_runs_the_whole_rfa_cycle(vary):
     states = [(r.t, r.actor, r.state) for r in records if r.kind == "request_state"]
     assert states == [
         (3.0, "un_ocha", "submitted"),
-        (12.0, "eadrcc", "validated"),
+        (4.0, "un_ocha", "validated"),  # OCHA, the humanitarian side, judges the last-resort case: no civilian lift
         (12.0, "eadrcc", "forwarded"),
         (26.0, "nac", "approved"),
         (28.0, "shape", "tasked"),
@@ -37,10 +37,11 @@ def test_mini_scenario_runs_the_whole_rfa_cycle(vary):
 
 
 def test_messages_queue_for_staff(vary):
-    records = records_of(vary(lambda d: None))
+    records = records_of(vary(lambda d: d["actors"][1].update(processing="3h")))
     handled = [(r.t, r.actor, r.message, r.wait, r.service) for r in records if r.kind == "message_handled"]
-    # eadrcc has one officer: the request (arrived at 9h) waits 1h behind the damage report (8h, 2h to handle).
-    assert handled[:2] == [(10.0, "eadrcc", "m1", 0.0, 2.0), (12.0, "eadrcc", "m2", 1.0, 2.0)]
+    # OCHA assesses its request's last-resort case (3-4h); eadrcc has one officer: the request (arrived at 10h)
+    # waits 1h behind the damage report (arrived 8h, 3h to handle).
+    assert handled[:3] == [(4.0, "un_ocha", "m2", 0.0, 1.0), (11.0, "eadrcc", "m1", 0.0, 3.0), (14.0, "eadrcc", "m3", 1.0, 3.0)]
 
 
 def test_cycle_time_parts_add_up(vary):
@@ -48,7 +49,8 @@ def test_cycle_time_parts_add_up(vary):
     v = result.metrics.values
     assert v["rfa_cycle_time"] == 61.0
     parts = {p: v[f"rfa_{p}"] for p in ("transit", "queue", "processing", "rework", "approval", "transport")}
-    assert parts == {"transit": 8.0, "queue": 1.0, "processing": 4.0, "rework": 0.0, "approval": 12.0, "transport": 36.0}
+    # processing: OCHA's last-resort assessment (1h), EADRCC (2h), the NAC (1h), SHAPE's tasking (1h)
+    assert parts == {"transit": 8.0, "queue": 0.0, "processing": 5.0, "rework": 0.0, "approval": 12.0, "transport": 36.0}
 
 
 def _lossy(d):
@@ -130,10 +132,10 @@ def _with_liaison(d, **extra):
 def test_liaison_officer_carries_messages_fast(vary):
     records = records_of(vary(_with_liaison))
     sent = [(r.message, r.channel, r.via) for r in records if r.kind == "message_sent" and r.to == "eadrcc"]
-    assert sent == [("m1", "clo", "liaison"), ("m2", "clo", "liaison")]
-    # one officer: the second message waits for the first relay
+    assert sent == [("m1", "clo", "liaison"), ("m3", "clo", "liaison")]  # m2: OCHA's own last-resort assessment
+    # half an hour's relay each: the damage report at 2h, the request once OCHA has assessed it at 4h
     delivered = [(r.t, r.transit) for r in records if r.kind == "message_delivered" and r.channel == "clo"]
-    assert delivered == [(2.5, 0.5), (3.5, 0.5)]
+    assert delivered == [(2.5, 0.5), (4.5, 0.5)]
     assert run(vary(_with_liaison)).metrics.values["rfa_cycle_time"] < 61.0
 
 
@@ -175,7 +177,8 @@ def test_rfa_without_last_resort_evidence_is_returned_and_reworked(vary):
 
     result = run(vary(edit), keep_records=True)
     states = [(r.t, r.state, r.took) for r in result.records if r.kind == "request_state"][:4]
-    assert states == [(3.0, "submitted", 0.0), (12.0, "returned", 0.0), (29.0, "submitted", 10.0), (37.0, "validated", 0.0)]
+    # OCHA, judging its own request's last-resort case, finds none made: ten hours to make it, an hour to assess it
+    assert states == [(3.0, "submitted", 0.0), (4.0, "returned", 0.0), (14.0, "submitted", 10.0), (15.0, "validated", 0.0)]
     v = result.metrics.values
     parts = sum(v[f"rfa_{p}"] for p in ("transit", "queue", "processing", "rework", "approval", "transport"))
     assert v["rfa_rework"] == 10.0
@@ -353,7 +356,7 @@ def test_ctrl_c_keeps_what_was_recorded(vary, tmp_path):
     result = run(vary(lambda d: None), decider=_Interrupting(), out=tmp_path / "run")
     assert result.outcome.status == "interrupted"
     lines = (tmp_path / "run" / "events.jsonl").read_text().splitlines()
-    assert len(lines) == result.manifest["records"] == 21
+    assert len(lines) == result.manifest["records"] == 22
     assert '"kind":"run_stopped"' in lines[-1]
     assert [p.name for p in tmp_path.iterdir()] == ["run"]
 
@@ -555,6 +558,6 @@ def test_a_decision_taken_during_rework_applies_to_the_resubmission(vary):
         )
 
     states = [(r.state, r.note) for r in records_of(vary(edit)) if r.kind == "request_state"]
-    assert [s for s, _ in states][:3] == ["submitted", "returned", "submitted"]
+    assert [s for s, _ in states][:4] == ["submitted", "returned", "submitted", "validated"]
     # the resubmission is secret now, and the formal UN-NATO channel carries only unclassified: it cannot go
-    assert states[3] == ("aborted", "could not reach eadrcc")
+    assert states[4] == ("aborted", "could not reach eadrcc")

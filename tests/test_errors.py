@@ -24,7 +24,7 @@ LOCATIONS = "one of: ramstein, islamabad, muzaffarabad"
 NOT_A_DURATION = '(expected a duration such as "90m", "6h" or "2d")'
 TOP_LEVEL_KEYS = (
     "scenario, actors, locations, routes, channels, agreements, liaison, assets, facts, requests, injects, decision_points, objectives, "
-    "arrivals, variants"
+    "arrivals, authorities, variants"
 )
 
 
@@ -129,7 +129,7 @@ CASES = [
     pytest.param(
         "staff: 2, processing: 1h}",
         "staff: 2, processing: 1h, rank: 3}",
-        "13:86: unknown key 'rank' in actors.shape (one of: id, name, family, military, staff, processing, approval)",
+        "13:86: unknown key 'rank' in actors.shape (one of: id, name, family, military, staff, processing, approval, council)",
         id="unknown-key-actor",
     ),
     pytest.param(
@@ -142,7 +142,8 @@ CASES = [
         "    quantity: 100\n",
         "    quantity: 100\n    tonnes: 5\n",
         "49:5: unknown key 'tonnes' in requests.airlift (one of: id, kind, description, from, to, approver, marking, at, fact, "
-        "quantity, cargo, pickup, site, needed_by, assets, escorts, escort_policy, last_resort, rework, approve_probability)",
+        "quantity, cargo, pickup, site, needed_by, assets, escorts, escort_policy, purpose, operation, last_resort, rework, "
+        "approve_probability, if_declined)",
         id="unknown-key-request-lists-aliases",
     ),
     # references to ids that do not exist
@@ -423,7 +424,7 @@ def test_bad_override_value_through_apply_override():
         (
             "actors.nac.staf=2",
             "--set actors.nac.staf=2:1:1: unknown key 'staf' in actors.nac "
-            "(one of: id, name, family, military, staff, processing, approval)",
+            "(one of: id, name, family, military, staff, processing, approval, council)",
         ),
         (
             "actors.nato.staff=2",

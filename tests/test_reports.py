@@ -144,10 +144,10 @@ def test_missing_or_damaged_run_files_are_named(vary, tmp_path):
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     del manifest["sha256"]
     (tmp_path / "run" / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(RunDirError, match=r"events.jsonl: holds 44 records but the manifest says 45 \(truncated\?\)"):
+    with pytest.raises(RunDirError, match=r"events.jsonl: holds 45 records but the manifest says 46 \(truncated\?\)"):
         read_run(tmp_path / "run")
     log.write_text("".join(lines[:-1]) + lines[-1][:20])
-    with pytest.raises(RunDirError, match=r"events.jsonl:45: not a complete record"):
+    with pytest.raises(RunDirError, match=r"events.jsonl:46: not a complete record"):
         read_run(tmp_path / "run")
     (tmp_path / "run" / "metrics.json").write_text("{")
     with pytest.raises(RunDirError, match=r"metrics.json: not readable JSON"):

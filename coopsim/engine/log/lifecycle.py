@@ -37,21 +37,24 @@ S = RequestState
 
 MOVES: dict[RequestState | None, frozenset[RequestState]] = {
     None: frozenset({S.submitted}),
-    S.submitted: frozenset({S.validated, S.returned, S.aborted}),
+    S.submitted: frozenset({S.validated, S.returned, S.declined, S.aborted}),
     S.returned: frozenset({S.submitted, S.aborted}),
-    S.validated: frozenset({S.forwarded, S.approved, S.declined}),
-    S.forwarded: frozenset({S.approved, S.declined, S.aborted}),
+    S.validated: frozenset({S.forwarded, S.approved, S.declined, S.deferred, S.aborted}),
+    S.forwarded: frozenset({S.approved, S.declined, S.deferred, S.aborted}),
+    S.deferred: frozenset({S.approved, S.declined, S.deferred}),
     S.approved: frozenset({S.tasked, S.aborted}),
     S.tasked: frozenset({S.in_progress, S.completed, S.aborted}),
     S.in_progress: frozenset({S.completed}),
     S.completed: frozenset({S.handed_back}),
-    S.declined: frozenset(),
+    S.declined: frozenset({S.submitted}),
     S.aborted: frozenset(),
     S.handed_back: frozenset(),
 }
-"""The states that may follow each state (``None``: not yet submitted). Declined, aborted and handed back are final."""
+"""The states that may follow each state (``None``: not yet submitted).
 
-FINAL = frozenset(s for s, after in MOVES.items() if s is not None and not after)
+Aborted and handed back are final; a declined request is final unless its
+requester revises and resubmits it.
+"""
 
 
 class Part(StrEnum):
@@ -66,7 +69,7 @@ class Part(StrEnum):
     rework = "rework"
     """The requester gathering last-resort evidence after the request was returned."""
     approval = "approval"
-    """The approver's deliberation, from the request in hand to the decision."""
+    """The approver's deliberation, from the request in hand to the decision: every round, deferrals and silence included."""
     transport = "transport"
     """From tasking to the last delivery (an RFI: to the answer)."""
 
@@ -87,6 +90,7 @@ PHASE_AFTER: dict[RequestState, Phase] = {
     S.returned: Phase.validation,
     S.validated: Phase.forwarding,
     S.forwarded: Phase.awaiting_decision,
+    S.deferred: Phase.awaiting_decision,
     S.approved: Phase.tasking,
     S.tasked: Phase.transport,
     S.in_progress: Phase.transport,
@@ -139,8 +143,8 @@ class RequestTrack:
                 self.submitted = r.t
             else:
                 self.parts[Part.rework] += r.took
-        elif state is S.approved:
-            self.parts[Part.approval] += r.took
+        elif state in (S.approved, S.declined, S.deferred):
+            self.parts[Part.approval] += r.took  # every round of deliberation, deferrals included
         elif state is S.tasked:
             self.tasked = r.t
         elif state is S.completed:

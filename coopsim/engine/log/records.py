@@ -334,6 +334,16 @@ class EffectEnded(Record):
     change: str
 
 
+@_kind("authority_granted")
+@dataclass(frozen=True, slots=True)
+class AuthorityGranted(Record):
+    """A standing authority is in force: ``holder`` approves the requests of ``operation`` from now on."""
+
+    authority: str
+    operation: str
+    holder: str
+
+
 @_kind("delivery")
 @dataclass(frozen=True, slots=True)
 class Delivery(Record):

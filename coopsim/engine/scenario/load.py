@@ -448,6 +448,10 @@ def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
     for i, r in enumerate(s.routes):
         for j, e in enumerate(r.on_incident):
             yield from _check_effect(s, doc, e, ("routes", i, "on_incident", j), ref)
+    for i, a in enumerate(s.authorities):
+        yield from actor(a.holder, "authorities", i, "holder")
+        if a.after is not None:
+            yield from _check_trigger(s, doc, a.after, ("authorities", i, "after"), ref, actor)
     for i, a in enumerate(s.arrivals):
         if a.request is not None:
             yield from _check_request(s, doc, ("arrivals", i, "request"), a.request, ref, actor)
@@ -599,6 +603,14 @@ def _check_request(s: Scenario, doc: Document, base: Path_, r, ref, actor) -> It
             yield Problem(doc.position(base), f"request {r.id} moves {r.quantity:g} t but names no assets", "assets: asset pool ids")
     if r.site is None or r.site not in by["locations"]:
         return
+    if r.last_resort is not None:
+        yield from actor(r.last_resort.judge, *base, "last_resort", "judge")
+    if r.if_declined.request is not None:
+        yield from ref("request", by["requests"], r.if_declined.request, *base, "if_declined", "request")
+        if r.if_declined.request == r.id:
+            yield Problem(
+                doc.position((*base, "if_declined", "request")), f"request {r.id} turns to itself when declined", "another request"
+            )
     for j, a in enumerate(r.assets):
         pool = by["assets"].get(a)
         if pool is None or pool.base not in by["locations"]:

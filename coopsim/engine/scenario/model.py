@@ -116,6 +116,7 @@ class RequestState(StrEnum):
     approved = "approved"
     declined = "declined"
     tasked = "tasked"
+    deferred = "deferred"
     in_progress = "in_progress"
     completed = "completed"
     aborted = "aborted"
@@ -168,6 +169,38 @@ class ScenarioInfo(Model):
         return hours
 
 
+class Silence(Model):
+    """A silence procedure: the draft decision passes after ``period`` unless an ally breaks silence (``broken``), which costs ``delay``."""
+
+    period: Duration
+    broken: Probability = 0.0
+    delay: Distribution = "1d"
+
+
+class Council(Model):
+    """How an approving body decides: approve, decline or defer, with chances that add up to one, and stated reasons.
+
+    A deferred request comes back to the table after ``defer_for``; a
+    declined one goes back to its requester with ``decline_reason``.
+    """
+
+    approve: Probability = 1.0
+    decline: Probability = 0.0
+    defer: Probability = 0.0
+    defer_for: Distribution = "2d"
+    decline_reason: str = "the approving body declined the request"
+    defer_reason: str = "the approving body deferred its decision"
+    silence: Silence | None = None
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> Council:
+        if abs(self.approve + self.decline + self.defer - 1.0) > 1e-9:
+            raise ValueError(
+                f"approve, decline and defer add up to {self.approve + self.decline + self.defer:g} (expected chances that add up to 1)"
+            )
+        return self
+
+
 class Actor(Model):
     id: Id
     name: str
@@ -176,6 +209,7 @@ class Actor(Model):
     staff: int = Field(1, strict=True, ge=1, description="staff officers who each handle one message at a time")
     processing: Distribution = Field("1h", description="time to handle one message")
     approval: Distribution = Field("0h", description="time to deliberate on a request this actor approves")
+    council: Council | None = Field(None, description="how this actor decides the requests it approves (default: always approve)")
 
 
 class Location(Model):
@@ -411,9 +445,35 @@ class Fact(Model):
 
 
 class LastResort(Model):
-    """Oslo Guidelines: evidence that no civilian alternative could meet the need in time."""
+    """The requester's last-resort case (Oslo and MCDA Guidelines) for a humanitarian request for military assets.
 
-    evidence: str
+    The humanitarian side (``judge``: the Humanitarian Coordinator or OCHA's
+    civil-military cell; default: the requester) tests it: the request
+    passes only if no civilian asset of the scenario could carry the cargo to
+    its site before it is needed, or the capability asked for (an escort) has
+    no civilian equivalent. ``evidence`` is the case as written; the test
+    itself is computed.
+    """
+
+    evidence: str = ""
+    judge: Id | None = None
+
+
+class IfDeclined(Model):
+    """What a requester does with a declined request: ``revise`` and resubmit, turn ``elsewhere`` (submit ``request``), or ``abandon``."""
+
+    then: Literal["revise", "elsewhere", "abandon"] = "abandon"
+    request: Id | None = Field(None, description="elsewhere: the request to another provider")
+    after: Distribution = Field("1d", description="revise: time to revise the request")
+    times: int = Field(1, strict=True, ge=1, description="revise: at most this many revisions")
+
+    @model_validator(mode="after")
+    def _where(self) -> IfDeclined:
+        if (self.then == "elsewhere") != (self.request is not None):
+            raise ValueError(
+                "elsewhere names the request to submit instead, and only elsewhere does (expected then: elsewhere with request: ID)"
+            )
+        return self
 
 
 class Request(Model):
@@ -434,9 +494,16 @@ class Request(Model):
     assets: IdList = ()
     escorts: IdList = ()
     escort_policy: Literal["wait", "sail"] = Field("wait", description="wait for an escort, or sail unescorted if none is free")
+    purpose: Literal["humanitarian", "military_support", "state"] = Field(
+        "humanitarian",
+        description="humanitarian relief (takes the last-resort test for military assets), support to another military, "
+        "or an affected state's own request (neither takes it)",
+    )
+    operation: Id | None = Field(None, description="the operation it belongs to: a standing authority for it delegates approval")
     last_resort: LastResort | None = None
-    rework: Distribution = Field("1d", description="time to gather missing last-resort evidence")
+    rework: Distribution = Field("1d", description="time to make the last-resort case when the judge returns the request")
     approve_probability: Probability = 1.0
+    if_declined: IfDeclined = Field(default_factory=IfDeclined)
 
     @property
     def approver_id(self) -> str:
@@ -636,6 +703,20 @@ class Arrivals(Model):
         return next((p.every for p in self.phases if t < p.until), self.every)
 
 
+class Authority(Model):
+    """A standing (delegated) authority: requests of ``operation`` are approved by ``holder``, not sent back to the Council.
+
+    In force from the start, or from ``after`` (a trigger such as the Council
+    approving the operation's first request).
+    """
+
+    id: Id
+    operation: Id
+    holder: Id = Field(description="who approves under the authority, e.g. SHAPE or the operation commander")
+    after: Trigger | None = None
+    approval: Distribution | None = Field(None, description="the holder's time to approve (default: its own approval time)")
+
+
 class ShareFact(Model):
     fact: Id
     to: IdList = Field(min_length=1)
@@ -710,6 +791,7 @@ ID_SECTIONS = (
     "decision_points",
     "objectives",
     "arrivals",
+    "authorities",
 )
 """The sections whose entities are named by ``id`` (routes have a derived key, injects a ``seq``)."""
 
@@ -731,6 +813,7 @@ class Scenario(Model):
     decision_points: tuple[DecisionPoint, ...] = ()
     objectives: tuple[Objective, ...] = ()
     arrivals: tuple[Arrivals, ...] = ()
+    authorities: tuple[Authority, ...] = ()
     variants: dict[Id, Variant] = Field(default_factory=dict)
 
     # Where the scenario came from, set by the loader: the located data (so

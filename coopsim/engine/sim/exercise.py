@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from coopsim.engine.log.records import DecisionTaken, InjectAcknowledged, InjectReleased
-from coopsim.engine.scenario.model import Inject, Trigger
+from coopsim.engine.log.records import AuthorityGranted, DecisionTaken, InjectAcknowledged, InjectReleased
+from coopsim.engine.scenario.model import Authority, Inject, Trigger
 from coopsim.engine.sim import arrivals, effects
 from coopsim.engine.sim.messaging import staff_time
 from coopsim.engine.sim.requests import submit
@@ -42,7 +42,17 @@ def start(w: World) -> None:
         env.process(_inject(w, inj.seq))
     for i in range(len(s.decision_points)):
         env.process(_decision(w, i))
+    for authority in s.authorities:
+        env.process(_authority(w, authority))
     arrivals.start(w)
+
+
+def _authority(w: World, authority: Authority) -> Generator[Any, Any, None]:
+    """A standing authority comes into force at the start, or when its ``after`` trigger fires."""
+    if authority.after is not None:
+        yield from wait_for(w, authority.after)
+    w.authorities_in_force.add(authority.id)
+    w.emit(AuthorityGranted, authority.holder, authority.id, authority.operation, authority.holder)
 
 
 def _until(w: World, t: float) -> Generator[Any, Any, None]:

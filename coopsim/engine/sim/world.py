@@ -135,6 +135,8 @@ class World:
     arrived_requests: dict[str, Request] = field(default_factory=dict)
     """Requests an arrival stream brought, by id (the scenario's own are in ``scenario``)."""
     arrived_injects: dict[int, Inject] = field(default_factory=dict)
+    authorities_in_force: set[str] = field(default_factory=set)
+    """Standing authorities granted so far: requests of their operation are approved by the holder."""
 
     # -- records ---------------------------------------------------------------------------
     def emit(self, cls: type[Record], actor: str, *fields: Any) -> None:
