@@ -220,7 +220,7 @@ def _lifecycle(w: World, request_id: str) -> Generator[Any, Any, None]:
             break
         reason = council.decline_reason if council is not None else "declined"
         _state(w, r, approver, S.declined, env.now - began, reason)
-        if (yield from deliver(w, approver, r.from_, about, r.marking, r.id)) is None:
+        if not (yield from _back_to_requester(w, r, approver)):
             return  # the requester never hears of it: the request stays declined
         if (yield from _after_decline(w, request_id, revisions)):
             revisions += 1
@@ -241,6 +241,15 @@ def _lifecycle(w: World, request_id: str) -> Generator[Any, Any, None]:
     if owner != r.from_ and (yield from deliver(w, owner, r.from_, about, r.marking, r.id)) is None:
         return  # the completion report never reached the requester: the request is completed, not handed back
     _state(w, r, r.from_, S.handed_back)
+
+
+def _back_to_requester(w: World, r: Request, sender: str) -> Generator[Any, Any, bool]:
+    """The decision travels back the way the request came (the approver, the receiver, the requester); True if it arrives."""
+    about = f"request:{r.id}"
+    for a, b in ((sender, r.to), (r.to, r.from_)):
+        if a != b and (yield from deliver(w, a, b, about, r.marking, r.id)) is None:
+            return False
+    return True
 
 
 def _after_decline(w: World, request_id: str, revisions: int) -> Generator[Any, Any, bool]:
