@@ -110,7 +110,7 @@ CASES = [
     pytest.param(
         "mode: air, time: 1h}",
         "mode: air, time: 1h, risk: 1.5}",
-        "22:68: routes.1.risk: got 1.5 (expected a number of at most 1)",
+        "22:68: routes.islamabad-muzaffarabad-air.risk: got 1.5 (expected a number of at most 1)",
         id="range-route-risk",
     ),
     pytest.param(
@@ -143,7 +143,7 @@ CASES = [
         "    quantity: 100\n    tonnes: 5\n",
         "49:5: unknown key 'tonnes' in requests.airlift (one of: id, kind, description, from, to, approver, marking, at, fact, "
         "quantity, cargo, pickup, site, needed_by, assets, escorts, escort_policy, purpose, operation, last_resort, rework, "
-        "approve_probability, if_declined)",
+        "approve_probability, if_declined, requires, trips_require)",
         id="unknown-key-request-lists-aliases",
     ),
     # references to ids that do not exist
@@ -168,7 +168,7 @@ CASES = [
     pytest.param(
         "{from: islamabad, to: muzaffarabad",
         "{from: islamabad, to: bagh",
-        f"22:27: routes.1.to names location 'bagh', which does not exist ({LOCATIONS})",
+        f"22:27: routes.islamabad-bagh-air.to names location 'bagh', which does not exist ({LOCATIONS})",
         id="ref-route-to",
     ),
     # decision point default
@@ -250,7 +250,7 @@ def test_duplicate_inject_seq(tmp_path):
 def test_route_from_unknown_location_also_reports_the_stranded_asset(tmp_path):
     path = edited(tmp_path, ("{from: ramstein, to: islamabad", "{from: rammstein, to: islamabad"))
     assert problems(path) == [
-        f"{path}:21:12: routes.0.from names location 'rammstein', which does not exist ({LOCATIONS})",
+        f"{path}:21:12: routes.rammstein-islamabad-air.from names location 'rammstein', which does not exist ({LOCATIONS})",
         f"{path}:50:14: asset c17 (air) has no route from ramstein to islamabad (air routes joining ramstein to islamabad)",
     ]
 
@@ -355,7 +355,7 @@ def test_several_reference_problems_are_all_reported_sorted_by_position(tmp_path
         ("  - id: obj_fill", "  - id: obj_cycle"),  # duplicates are checked first, so this line is sorted last
     )
     assert problems(path) == [
-        f"{path}:22:27: routes.1.to names location 'bagh', which does not exist ({LOCATIONS})",
+        f"{path}:22:27: routes.islamabad-bagh-air.to names location 'bagh', which does not exist ({LOCATIONS})",
         f"{path}:25:38: channels.un_nato.between.1 names actor 'eadrc', which does not exist ({ACTORS})",
         f"{path}:65:14: default 'express' is not one of the options of dp_priority (one of: standard, surge)",
         f"{path}:73:9: duplicate objective id 'obj_cycle' (each id once; first at line 68)",

@@ -73,8 +73,24 @@ FSIZE_LIMIT = 256 * 1024 * 1024  # RLIMIT_FSIZE: no case may write a file bigger
 ANSWER_LIMIT = 2.0  # seconds for a refusal
 OK_BUDGET = {"validate": 2.0, "run": 2.0, "msel": 2.0, "report": 6.0, "play": 6.0, "compare": 6.0, "sweep": 6.0}
 LONG_LINE = 2000
-OPTION_LABELS = ("--set", "--param", "--script", "--decisions", "--as", "--session", "--variant", "--variants", "--seed",
-                 "--out", "--into", "--format", "--workers", "--replications", "-n", "--from")
+OPTION_LABELS = (
+    "--set",
+    "--param",
+    "--script",
+    "--decisions",
+    "--as",
+    "--session",
+    "--variant",
+    "--variants",
+    "--seed",
+    "--out",
+    "--into",
+    "--format",
+    "--workers",
+    "--replications",
+    "-n",
+    "--from",
+)
 
 # --------------------------------------------------------------------------------------------
 # corpus helpers
@@ -303,23 +319,31 @@ def define_scenario_cases() -> None:
     scen("bomb-map-in-description", m(lambda t: sub(t, DESC, "  description: " + flow_bomb_map())))
     scen("bomb-seq-in-variant-patch", m(with_variant("{scenario.sources: " + flow_bomb_seq() + "}")), cmds=("validate", "run"))
     scen("bomb-map-as-variant-patch", m(with_variant(flow_bomb_map())))
-    scen("bomb-seq-in-option-patch", m(lambda t: sub(t, SURGE_PATCH, "patch: {assets.c17.load_time: 1h, scenario.sources: " + flow_bomb_seq() + "}")),
-         cmds=("validate", "play"))
+    scen(
+        "bomb-seq-in-option-patch",
+        m(lambda t: sub(t, SURGE_PATCH, "patch: {assets.c17.load_time: 1h, scenario.sources: " + flow_bomb_seq() + "}")),
+        cmds=("validate", "play"),
+    )
     scen("bomb-map-as-option-patch", m(lambda t: sub(t, SURGE_PATCH, "patch: " + flow_bomb_map())))
     scen("bomb-medium-6-levels", m(lambda t: sub(t, DESC, "  description: " + flow_bomb_seq(6))))
     scen("bomb-wide-1e8", m(lambda t: sub(t, DESC, "  description: " + wide_bomb())))
     scen("bomb-alias-as-key", lambda ctx: "a: &a [x, y]\n? *a\n: 1\n")
     scen("bomb-alias-cycle", lambda ctx: "a: &a [1, *a]\n")
-    scen("bomb-string-alias-x2000", m(lambda t: sub(t, '  sources: ["test fixture"]',
-                                                     '  sources: [&s "' + "S" * 1_000_000 + '"' + ", *s" * 1999 + "]")),
-         cmds=("validate", "run"))
+    scen(
+        "bomb-string-alias-x2000",
+        m(lambda t: sub(t, '  sources: ["test fixture"]', '  sources: [&s "' + "S" * 1_000_000 + '"' + ", *s" * 1999 + "]")),
+        cmds=("validate", "run"),
+    )
     # --- deep nesting
     scen("deep-flow-seq-20000", lambda ctx: "scenario: " + "[" * 20000 + "]" * 20000 + "\n")
     scen("deep-flow-seq-20000-unclosed", lambda ctx: "scenario: " + "[" * 20000 + "\n")
     scen("deep-flow-map-20000", lambda ctx: "scenario: " + "{a: " * 20000 + "}" * 20000 + "\n")
     scen("deep-block-map-3000", lambda ctx: deep_block_map(3000))
     scen("deep-block-seq-3000", lambda ctx: "- " * 3000 + "x\n")
-    scen("deep-400-in-option-patch", m(lambda t: sub(t, SURGE_PATCH, "patch: {assets.c17.load_time: 1h, scenario.sources: " + "[" * 400 + "]" * 400 + "}")))
+    scen(
+        "deep-400-in-option-patch",
+        m(lambda t: sub(t, SURGE_PATCH, "patch: {assets.c17.load_time: 1h, scenario.sources: " + "[" * 400 + "]" * 400 + "}")),
+    )
     scen("deep-dotted-key-10000-in-option-patch", m(lambda t: sub(t, SURGE_PATCH, "patch: {" + "a." * 10000 + "b: 1}")))
     # --- size
     scen("huge-52mb-comment", lambda ctx: big_chunks(ctx.mini + "\n", b"# " + b"x" * 97 + b"\n", BIG))
@@ -352,7 +376,10 @@ def define_scenario_cases() -> None:
         scen(f"scalar-{label}", m(scalar_at(line, key, value)))
     scen("scalar-key-tag-int-x", m(lambda t: t + "? !!int x\n: 1\n"))
     scen("scalar-key-bad-timestamp", m(lambda t: t + "2009-13-45: 1\n"))
-    scen("scalar-tag-directive-python", lambda ctx: "%TAG !p! tag:yaml.org,2002:python/\n---\n" + sub(ctx.mini, SEED, "  seed: !p!object:os.system x\n"))
+    scen(
+        "scalar-tag-directive-python",
+        lambda ctx: "%TAG !p! tag:yaml.org,2002:python/\n---\n" + sub(ctx.mini, SEED, "  seed: !p!object:os.system x\n"),
+    )
     scen("scalar-yaml-1.3-directive", lambda ctx: "%YAML 1.3\n---\n" + ctx.mini, expect="any")
     # --- bytes and line endings
     scen("nul-in-value", lambda ctx: sub(ctx.mini, "Mini airlift", "Mini\x00airlift").encode())
@@ -364,8 +391,18 @@ def define_scenario_cases() -> None:
     scen("crlf", lambda ctx: ctx.mini.replace("\n", "\r\n"), expect="ok")
     scen("cr-only", lambda ctx: ctx.mini.replace("\n", "\r"), expect="ok")
     scen("tab-indent", m(lambda t: sub(t, "  name: Mini airlift", "\tname: Mini airlift")))
-    scen("escape-lone-surrogate", m(lambda t: sub(t, "  name: Mini airlift", '  name: "Mini \\ud800 airlift"')), cmds=("validate", "run"), expect="any")
-    scen("escape-nul-in-name", m(lambda t: sub(t, "  name: Mini airlift", '  name: "Mini \\x00 airlift"')), cmds=("validate", "run"), expect="any")
+    scen(
+        "escape-lone-surrogate",
+        m(lambda t: sub(t, "  name: Mini airlift", '  name: "Mini \\ud800 airlift"')),
+        cmds=("validate", "run"),
+        expect="any",
+    )
+    scen(
+        "escape-nul-in-name",
+        m(lambda t: sub(t, "  name: Mini airlift", '  name: "Mini \\x00 airlift"')),
+        cmds=("validate", "run"),
+        expect="any",
+    )
     # --- structure
     scen("merge-key", m(lambda t: sub(t, "actors:\n", "base: &base {family: UN, staff: 1}\nactors:\n  - {<<: *base, id: un_x, name: X}\n")))
     scen("duplicate-key-top", m(lambda t: t + "actors: []\n"))
@@ -392,7 +429,12 @@ def define_scenario_cases() -> None:
         ("seed-2pow70", SEED.rstrip("\n"), "seed", str(2**70), ("run",)),
     ]:
         scen(f"num-{label}", m(scalar_at(line, key, value)), cmds=cmds, expect="any" if label.startswith("seed") else "refuse")
-    scen("num-latency-400-digit-hours", m(lambda t: sub(t, "latency: 6h, max_marking", "latency: " + "9" * 400 + "h, max_marking")), cmds=("run",), expect="any")
+    scen(
+        "num-latency-400-digit-hours",
+        m(lambda t: sub(t, "latency: 6h, max_marking", "latency: " + "9" * 400 + "h, max_marking")),
+        cmds=("run",),
+        expect="any",
+    )
     scen("num-staff-negative", m(lambda t: sub(t, "family: UN, staff: 1", "family: UN, staff: -1")))
     scen("num-count-negative", m(lambda t: sub(t, ASSET, "count: -5, capacity: 40")))
     scen("num-quantity-negative", m(lambda t: sub(t, "quantity: 100", "quantity: -1")))
@@ -403,35 +445,93 @@ def define_scenario_cases() -> None:
     scen("num-quantity-inf", m(lambda t: sub(t, "quantity: 100", "quantity: .inf")), cmds=("validate", "run"), expect="any")
     scen("num-quantity-nan", m(lambda t: sub(t, "quantity: 100", "quantity: .nan")), cmds=("validate", "run"), expect="any")
     scen("num-capacity-inf", m(lambda t: sub(t, ASSET, "count: 2, capacity: .inf")), cmds=("run",), expect="any")
-    scen("num-thresholds-nan", m(lambda t: sub(t, "thresholds: {P: 72, S: 96, M: 144}", "thresholds: {P: .nan, S: .nan, M: .nan}")),
-         cmds=("validate", "run"), expect="any")
+    scen(
+        "num-thresholds-nan",
+        m(lambda t: sub(t, "thresholds: {P: 72, S: 96, M: 144}", "thresholds: {P: .nan, S: .nan, M: .nan}")),
+        cmds=("validate", "run"),
+        expect="any",
+    )
     scen("num-target-inf", m(lambda t: sub(t, "target: 72", "target: .inf")), cmds=("run",), expect="any")
-    scen("num-loss-nan", m(lambda t: sub(t, "latency: 6h, max_marking", "latency: 6h, loss: .nan, max_marking")), cmds=("validate", "run"), expect="any")
-    scen("num-speed-tiny", m(lambda t: sub(t, ASSET, "count: 2, speed_kmh: 1.0e-300, capacity: 40").replace(
-        "{from: ramstein, to: islamabad, mode: air, time: 10h}", "{from: ramstein, to: islamabad, mode: air, distance_km: 6000}")),
-         cmds=("run",), expect="any")
-    scen("num-fact-every-1s", m(lambda t: sub(t, "distribution: [un_ocha, nac], at: 2d}", "distribution: [un_ocha, nac], at: 0h, every: 1s}")),
-         cmds=("run",), expect="any")
-    scen("dist-uniform-low-gt-high", m(lambda t: sub(t, "staff: 2, processing: 1h}", "staff: 2, processing: {dist: uniform, low: 5h, high: 1h}}")),
-         cmds=("validate", "run"))
-    scen("dist-triangular-mode-outside", m(lambda t: sub(t, "staff: 2, processing: 1h}", "staff: 2, processing: {dist: triangular, low: 1h, mode: 9h, high: 2h}}")),
-         cmds=("validate", "run"))
-    scen("dist-lognormal-sd-huge", m(lambda t: sub(t, "staff: 2, processing: 1h}", "staff: 2, processing: {dist: lognormal, mean: 1h, sd: 1000000h}}")),
-         cmds=("run",), expect="any")
-    scen("dist-exponential-mean-0", m(lambda t: sub(t, "staff: 2, processing: 1h}", "staff: 2, processing: {dist: exponential, mean: 0h}}")),
-         cmds=("validate", "run"), expect="any")
+    scen(
+        "num-loss-nan",
+        m(lambda t: sub(t, "latency: 6h, max_marking", "latency: 6h, loss: .nan, max_marking")),
+        cmds=("validate", "run"),
+        expect="any",
+    )
+    scen(
+        "num-speed-tiny",
+        m(
+            lambda t: sub(t, ASSET, "count: 2, speed_kmh: 1.0e-300, capacity: 40").replace(
+                "{from: ramstein, to: islamabad, mode: air, time: 10h}", "{from: ramstein, to: islamabad, mode: air, distance_km: 6000}"
+            )
+        ),
+        cmds=("run",),
+        expect="any",
+    )
+    scen(
+        "num-fact-every-1s",
+        m(lambda t: sub(t, "distribution: [un_ocha, nac], at: 2d}", "distribution: [un_ocha, nac], at: 0h, every: 1s}")),
+        cmds=("run",),
+        expect="any",
+    )
+    scen(
+        "dist-uniform-low-gt-high",
+        m(lambda t: sub(t, "staff: 2, processing: 1h}", "staff: 2, processing: {dist: uniform, low: 5h, high: 1h}}")),
+        cmds=("validate", "run"),
+    )
+    scen(
+        "dist-triangular-mode-outside",
+        m(lambda t: sub(t, "staff: 2, processing: 1h}", "staff: 2, processing: {dist: triangular, low: 1h, mode: 9h, high: 2h}}")),
+        cmds=("validate", "run"),
+    )
+    scen(
+        "dist-lognormal-sd-huge",
+        m(lambda t: sub(t, "staff: 2, processing: 1h}", "staff: 2, processing: {dist: lognormal, mean: 1h, sd: 1000000h}}")),
+        cmds=("run",),
+        expect="any",
+    )
+    scen(
+        "dist-exponential-mean-0",
+        m(lambda t: sub(t, "staff: 2, processing: 1h}", "staff: 2, processing: {dist: exponential, mean: 0h}}")),
+        cmds=("validate", "run"),
+        expect="any",
+    )
     # --- windows, cycles, references
-    scen("window-liaison-absent-backwards", m(with_liaison("{id: clo, name: NATO CLO, from: eadrcc, at: un_ocha, absent: [{from: 23d, until: 20d}]}")),
-         cmds=("validate", "run"))
-    scen("window-liaison-absent-backwards-in-run", m(with_liaison("{id: clo, name: NATO CLO, from: eadrcc, at: un_ocha, absent: [{from: 5d, until: 2d}]}")),
-         cmds=("validate", "run"))
-    scen("window-agreement-until-before-from", m(lambda t: sub(t, "max_marking: unclassified}\n\nliaison", "max_marking: unclassified, valid_from: 5d, valid_until: 1d}\n\nliaison")),
-         cmds=("validate", "run"))
-    scen("cycle-inject-4-5", m(with_injects("{seq: 4, trigger: {inject: 5}, to: [un_ocha], description: four}",
-                                            "{seq: 5, trigger: {inject: 4}, to: [un_ocha], description: five}")), cmds=("validate", "run"))
+    scen(
+        "window-liaison-absent-backwards",
+        m(with_liaison("{id: clo, name: NATO CLO, from: eadrcc, at: un_ocha, absent: [{from: 23d, until: 20d}]}")),
+        cmds=("validate", "run"),
+    )
+    scen(
+        "window-liaison-absent-backwards-in-run",
+        m(with_liaison("{id: clo, name: NATO CLO, from: eadrcc, at: un_ocha, absent: [{from: 5d, until: 2d}]}")),
+        cmds=("validate", "run"),
+    )
+    scen(
+        "window-agreement-until-before-from",
+        m(
+            lambda t: sub(
+                t, "max_marking: unclassified}\n\nliaison", "max_marking: unclassified, valid_from: 5d, valid_until: 1d}\n\nliaison"
+            )
+        ),
+        cmds=("validate", "run"),
+    )
+    scen(
+        "cycle-inject-4-5",
+        m(
+            with_injects(
+                "{seq: 4, trigger: {inject: 5}, to: [un_ocha], description: four}",
+                "{seq: 5, trigger: {inject: 4}, to: [un_ocha], description: five}",
+            )
+        ),
+        cmds=("validate", "run"),
+    )
     scen("cycle-inject-self", m(with_injects("{seq: 6, trigger: {inject: 6}, to: [un_ocha], description: six}")), cmds=("validate", "run"))
-    scen("cycle-decision-self", m(lambda t: sub(t, "trigger: {request: airlift, state: approved}", "trigger: {decision: dp_priority, option: surge}")),
-         cmds=("validate", "run"))
+    scen(
+        "cycle-decision-self",
+        m(lambda t: sub(t, "trigger: {request: airlift, state: approved}", "trigger: {decision: dp_priority, option: surge}")),
+        cmds=("validate", "run"),
+    )
     scen("ref-channel-missing-actor", m(lambda t: sub(t, "between: [un_ocha, eadrcc]", "between: [un_ocha, nobody]")))
     scen("ref-request-missing-site", m(lambda t: sub(t, "site: islamabad", "site: atlantis")))
     scen("ref-default-missing-option", m(lambda t: sub(t, "default: standard", "default: standrd")))
@@ -441,8 +541,12 @@ def define_scenario_cases() -> None:
     scen("ref-metric-unknown", m(lambda t: sub(t, "metric: rfa_cycle_time\n", "metric: rfa_cycle_tim\n")))
     scen("ref-renamed-actor-id", m(lambda t: sub(t, "{id: un_ocha,", "{id: un_ocha_renamed,")))
     scen("ref-variant-removes-actor", m(with_variant("{actors: {un_ocha: null}}")))
-    scen("formula-description-export", m(lambda t: sub(t, "description: Earthquake damage assessment arrives", "description: \"=HYPERLINK('http://x','y')\"")),
-         cmds=("export",), expect="any")
+    scen(
+        "formula-description-export",
+        m(lambda t: sub(t, "description: Earthquake damage assessment arrives", "description: \"=HYPERLINK('http://x','y')\"")),
+        cmds=("export",),
+        expect="any",
+    )
     scen("bomb-seq-export", m(lambda t: sub(t, DESC, "  description: " + flow_bomb_seq())), cmds=("export",))
 
 
@@ -511,7 +615,11 @@ def _yaml():
 
 def _mini_with_liaison(ctx: Ctx) -> Any:
     yaml = _yaml()
-    text = sub(ctx.mini, LIAISON, "liaison:\n  - {id: clo, name: NATO CLO, from: eadrcc, at: un_ocha, count: 1, relay_time: 1h, absent: [{from: 1d, until: 2d}]}")
+    text = sub(
+        ctx.mini,
+        LIAISON,
+        "liaison:\n  - {id: clo, name: NATO CLO, from: eadrcc, at: un_ocha, count: 1, relay_time: 1h, absent: [{from: 1d, until: 2d}]}",
+    )
     return yaml.safe_load(text)
 
 
@@ -524,10 +632,12 @@ def define_type_cases() -> None:
         return
     for i, section in enumerate(base):
         for wname, wvalue in (WRONGS[i % 2], WRONGS[2 + i % 2]):  # a collection of the wrong kind, and null or a bool
+
             def make(ctx, section=section, wvalue=wvalue):
                 data = _mini_with_liaison(ctx)
                 data[section] = wvalue
                 return _yaml().safe_dump(data, sort_keys=False)
+
             scen(f"types/section-{section}={wname}", make)
     # every field of the first entity of a section, each given list, dict, null and bool in turn (one file a section)
     by_section: dict[tuple[Any, ...], list[str]] = {}
@@ -544,7 +654,11 @@ def define_type_cases() -> None:
         scen(f"types/fields-of-{'.'.join(map(str, path))}=list,dict,null,bool", make)
     # nested shapes that flat replacement does not reach
     for label, old, new in [
-        ("processing-dist-low-list", "staff: 2, processing: 1h}", "staff: 2, processing: {dist: triangular, low: [1], mode: 2h, high: 3h}}"),
+        (
+            "processing-dist-low-list",
+            "staff: 2, processing: 1h}",
+            "staff: 2, processing: {dist: triangular, low: [1], mode: 2h, high: 3h}}",
+        ),
         ("processing-dist-unknown", "staff: 2, processing: 1h}", "staff: 2, processing: {dist: zipf, a: 2}}"),
         ("processing-dist-missing", "staff: 2, processing: 1h}", "staff: 2, processing: {mean: 2h}}"),
         ("thresholds-list", "thresholds: {P: 72, S: 96, M: 144}", "thresholds: [72, 96, 144]"),
@@ -668,8 +782,23 @@ def define_set_cases() -> None:
 # ---- decisions and session files ----------------------------------------------------------------
 
 
-RUN_TOO = ("control", "bomb-seq-block", "bomb-map-as-decisions", "deep-flow-seq-20000", "huge-52mb", "invalid-utf8", "utf16", "nul-byte",
-           "directory", "nonexistent", "dev-zero", "fifo", "scalar-tag-python-object", "scalar-seed-5000-digits", "toplevel-list")
+RUN_TOO = (
+    "control",
+    "bomb-seq-block",
+    "bomb-map-as-decisions",
+    "deep-flow-seq-20000",
+    "huge-52mb",
+    "invalid-utf8",
+    "utf16",
+    "nul-byte",
+    "directory",
+    "nonexistent",
+    "dev-zero",
+    "fifo",
+    "scalar-tag-python-object",
+    "scalar-seed-5000-digits",
+    "toplevel-list",
+)
 
 
 def sess(name: str, make: Callable[[Ctx], Any], expect: str = "refuse", cmds: tuple[str, ...] | None = None) -> None:
@@ -692,8 +821,14 @@ def sess(name: str, make: Callable[[Ctx], Any], expect: str = "refuse", cmds: tu
 def define_session_cases() -> None:
     ok = "decisions:\n  dp_priority: surge\n"
     sess("control-surge", lambda ctx: ok, expect="ok")
-    sess("control-long-form", lambda ctx: "seed: 3\ndecisions:\n  dp_priority: {option: surge, by: NATO seat, rationale: faster}\n"
-                                          "observations:\n  - {objective: obj_cycle, text: slow, t: 2d}\n", expect="ok")
+    sess(
+        "control-long-form",
+        lambda ctx: (
+            "seed: 3\ndecisions:\n  dp_priority: {option: surge, by: NATO seat, rationale: faster}\n"
+            "observations:\n  - {objective: obj_cycle, text: slow, t: 2d}\n"
+        ),
+        expect="ok",
+    )
     # YAML attacks
     sess("bomb-seq-block", lambda ctx: ok + block_bomb_seq())
     sess("bomb-map-block", lambda ctx: ok + block_bomb_map())
@@ -711,7 +846,7 @@ def define_session_cases() -> None:
         ("seed-5000-digits", f"seed: {DIGITS_5000}\n"),
         ("seed-0x_", "seed: 0x_\n"),
         ("at-tag-timestamp-soon", "at: {t: !!timestamp soon, step: 1}\n"),
-        ("tag-python-object", "seed: !!python/object/apply:os.system [\"true\"]\n"),
+        ("tag-python-object", 'seed: !!python/object/apply:os.system ["true"]\n'),
         ("tag-bool-maybe", "decisions: {dp_priority: !!bool maybe}\n"),
         ("tag-map-on-scalar", "decisions: !!map x\n"),
     ]:
@@ -769,15 +904,28 @@ def define_session_cases() -> None:
         ("recorded-other-sha", "scenario: {name: x, sha256: abc}\nat: {t: 1h, step: 5}\n"),
         ("unknown-key", "extra: 1\n"),
     ]:
-        expect = "any" if label in {"seed-huge", "seed-negative", "variant-valid", "at-step-huge", "observation-t-20-digit-days"} else "refuse"
+        expect = (
+            "any" if label in {"seed-huge", "seed-negative", "variant-valid", "at-step-huge", "observation-t-20-digit-days"} else "refuse"
+        )
         # `run --decisions` reads the same document with the same code: a few keys there, every key under play
         cmds = ("run", "play") if label.startswith(("decisions-", "seed-", "unknown")) else ("play",)
-        sess(f"key-{label}", lambda ctx, text=text: (text if text.startswith("decisions") else ok + text), expect=expect, cmds=cmds)
+        sess(f"key-{label}", lambda ctx, text=text: text if text.startswith("decisions") else ok + text, expect=expect, cmds=cmds)
 
 
 # ---- MSEL sheets ------------------------------------------------------------------------------------
 
-COLUMNS = ["seq", "scenario_time", "inject_type", "delivery_method", "from", "to", "description", "expected_action", "objective", "controller"]
+COLUMNS = [
+    "seq",
+    "scenario_time",
+    "inject_type",
+    "delivery_method",
+    "from",
+    "to",
+    "description",
+    "expected_action",
+    "objective",
+    "controller",
+]
 ROWS = [
     ["1", "1h", "information", "message", "SIMCELL", "un_ocha", "Earthquake damage assessment arrives", "", "obj_cycle", ""],
     ["2", "2h", "request", "message", "SIMCELL", "un_ocha", "OCHA asks NATO for airlift", "Submit RFA", "obj_cycle", ""],
@@ -799,7 +947,9 @@ def rows_with(col: str, value: str, row: int = 0) -> list[list[str]]:
     return rows
 
 
-def msel_case(name: str, make: Callable[[Ctx], Any], ext: str = ".csv", expect: str = "refuse", into: Callable[[Ctx], Any] | None = None) -> None:
+def msel_case(
+    name: str, make: Callable[[Ctx], Any], ext: str = ".csv", expect: str = "refuse", into: Callable[[Ctx], Any] | None = None
+) -> None:
     full = f"msel/{name}"
 
     def build(ctx: Ctx):
@@ -851,9 +1001,8 @@ def xml_bomb_workbook() -> bytes:
         names = z.namelist()
         target = "xl/sharedStrings.xml" if "xl/sharedStrings.xml" in names else "xl/worksheets/sheet1.xml"
         xml = z.read(target).decode()
-    ents = '<!ENTITY e0 "lollollollollollollollollollol">' + "".join(
-        f'<!ENTITY e{i} "' + f"&e{i - 1};" * 10 + '">' for i in range(1, 10))
-    root = re.search(r"<(\w+)[ >]", xml[xml.find("?>") + 2:] if xml.startswith("<?xml") else xml).group(1)
+    ents = '<!ENTITY e0 "lollollollollollollollollollol">' + "".join(f'<!ENTITY e{i} "' + f"&e{i - 1};" * 10 + '">' for i in range(1, 10))
+    root = re.search(r"<(\w+)[ >]", xml[xml.find("?>") + 2 :] if xml.startswith("<?xml") else xml).group(1)
     doctype = f"<!DOCTYPE {root} [{ents}]>"
     if xml.startswith("<?xml"):
         end = xml.find("?>") + 2
@@ -884,14 +1033,39 @@ def define_msel_cases() -> None:
     msel_case("csv-header-only", lambda ctx: csv_text([]), expect="any")
     msel_case("csv-utf16", lambda ctx: csv_text(ROWS).encode("utf-16"))
     msel_case("csv-utf8-bom", lambda ctx: b"\xef\xbb\xbf" + csv_text(ROWS).encode(), expect="ok")
-    msel_case("csv-invalid-utf8-late", lambda ctx: csv_text(ROWS * 1 + [[str(i)] + ROWS[0][1:] for i in range(3, 2000)]).encode() + b"2001,1h,,,,un_ocha,\xff\xfe,,,\n")
-    msel_case("csv-formula-cells", lambda ctx: csv_text([["1", "1h", "information", "message", "SIMCELL", "un_ocha", "=HYPERLINK(\"http://x\",\"y\")",
-                                                          "+cmd|' /C calc'!A0", "obj_cycle", "@SUM(1+1)"], ROWS[1]]), expect="any")
+    msel_case(
+        "csv-invalid-utf8-late",
+        lambda ctx: csv_text(ROWS * 1 + [[str(i)] + ROWS[0][1:] for i in range(3, 2000)]).encode() + b"2001,1h,,,,un_ocha,\xff\xfe,,,\n",
+    )
+    msel_case(
+        "csv-formula-cells",
+        lambda ctx: csv_text(
+            [
+                [
+                    "1",
+                    "1h",
+                    "information",
+                    "message",
+                    "SIMCELL",
+                    "un_ocha",
+                    '=HYPERLINK("http://x","y")',
+                    "+cmd|' /C calc'!A0",
+                    "obj_cycle",
+                    "@SUM(1+1)",
+                ],
+                ROWS[1],
+            ]
+        ),
+        expect="any",
+    )
     msel_case("csv-formula-seq", lambda ctx: csv_text(rows_with("seq", "=1+1")))
     msel_case("csv-trigger-valid", lambda ctx: csv_text(rows_with("scenario_time", "{at: 3h}", 1)), expect="ok")
     msel_case("csv-trigger-bomb-seq", lambda ctx: csv_text(rows_with("scenario_time", "{at: " + flow_bomb_seq() + "}")))
     msel_case("csv-trigger-bomb-map", lambda ctx: csv_text(rows_with("scenario_time", flow_bomb_map())))
-    msel_case("csv-trigger-bomb-wide", lambda ctx: csv_text(rows_with("scenario_time", "{at: [&w [" + ",".join(["x"] * 10000) + "], [" + ",".join(["*w"] * 1000) + "]]}")))
+    msel_case(
+        "csv-trigger-bomb-wide",
+        lambda ctx: csv_text(rows_with("scenario_time", "{at: [&w [" + ",".join(["x"] * 10000) + "], [" + ",".join(["*w"] * 1000) + "]]}")),
+    )
     msel_case("csv-trigger-deep-20000", lambda ctx: csv_text(rows_with("scenario_time", "{a: " + "[" * 20000 + "]" * 20000 + "}")))
     msel_case("csv-trigger-deep-map-20000", lambda ctx: csv_text(rows_with("scenario_time", "{a: " * 20000 + "}" * 20000)))
     msel_case("csv-trigger-unclosed", lambda ctx: csv_text(rows_with("scenario_time", "{at: 3h")))
@@ -900,7 +1074,10 @@ def define_msel_cases() -> None:
     msel_case("csv-trigger-tag-bool-maybe", lambda ctx: csv_text(rows_with("scenario_time", "{at: !!bool maybe}")))
     msel_case("csv-trigger-2009-13-45", lambda ctx: csv_text(rows_with("scenario_time", "{at: 2009-13-45}")))
     msel_case("csv-trigger-5000-digits", lambda ctx: csv_text(rows_with("scenario_time", "{inject: " + DIGITS_5000 + "}")))
-    msel_case("csv-trigger-cycle", lambda ctx: csv_text([[*ROWS[0][:1], "{inject: 2}", *ROWS[0][2:]], [*ROWS[1][:1], "{inject: 1}", *ROWS[1][2:]]]))
+    msel_case(
+        "csv-trigger-cycle",
+        lambda ctx: csv_text([[*ROWS[0][:1], "{inject: 2}", *ROWS[0][2:]], [*ROWS[1][:1], "{inject: 1}", *ROWS[1][2:]]]),
+    )
     msel_case("csv-trigger-missing-request", lambda ctx: csv_text(rows_with("scenario_time", "{request: nothing, state: approved}")))
     msel_case("csv-trigger-list", lambda ctx: csv_text(rows_with("scenario_time", "[1, 2]")))
     msel_case("csv-time-20-digit-days", lambda ctx: csv_text(rows_with("scenario_time", "99999999999999999999d")), expect="any")
@@ -911,8 +1088,16 @@ def define_msel_cases() -> None:
     msel_case("csv-100k-recipients", lambda ctx: csv_text(rows_with("to", ";".join(f"a{i}" for i in range(100_000)))))
     msel_case("csv-unbalanced-quote", lambda ctx: csv_text(ROWS) + '3,1h,,,,un_ocha,"never closed\n')
     msel_case("csv-duplicate-header", lambda ctx: csv_text(ROWS, header=COLUMNS[:-1] + ["seq"]))
-    msel_case("csv-20000-rows", lambda ctx: csv_text([[str(i), f"{i % 200}h", "information", "message", "SIMCELL", "un_ocha", f"row {i}", "", "obj_cycle", ""]
-                                                      for i in range(1, 20001)]), expect="any")
+    msel_case(
+        "csv-20000-rows",
+        lambda ctx: csv_text(
+            [
+                [str(i), f"{i % 200}h", "information", "message", "SIMCELL", "un_ocha", f"row {i}", "", "obj_cycle", ""]
+                for i in range(1, 20001)
+            ]
+        ),
+        expect="any",
+    )
     msel_case("csv-directory", lambda ctx: PathOnly(str(ctx.corpus)))
     msel_case("csv-nonexistent", lambda ctx: PathOnly(str(ctx.corpus / "no-such.csv")))
     msel_case("csv-dev-zero", lambda ctx: PathOnly("/dev/zero"))
@@ -929,9 +1114,16 @@ def define_msel_cases() -> None:
     msel_case("xlsx-empty", lambda ctx: b"", ext=".xlsx")
     msel_case("xlsx-truncated-half", lambda ctx: (lambda b: b[: len(b) // 2])(xlsx_bytes(ROWS)), ext=".xlsx")
     msel_case("xlsx-no-header", lambda ctx: xlsx_bytes(ROWS, header=None), ext=".xlsx")
-    msel_case("xlsx-numbers-and-dates", lambda ctx: xlsx_bytes([[1, 1.5, None, None, None, "un_ocha", 3.14, None, None, None],
-                                                               [2.0, __import__("datetime").datetime(2009, 1, 1), "x", "y", "z", "un_ocha", "d", "", "", ""]]),
-              ext=".xlsx")
+    msel_case(
+        "xlsx-numbers-and-dates",
+        lambda ctx: xlsx_bytes(
+            [
+                [1, 1.5, None, None, None, "un_ocha", 3.14, None, None, None],
+                [2.0, __import__("datetime").datetime(2009, 1, 1), "x", "y", "z", "un_ocha", "d", "", "", ""],
+            ]
+        ),
+        ext=".xlsx",
+    )
     msel_case("xlsx-trigger-bomb", lambda ctx: xlsx_bytes(rows_with("scenario_time", flow_bomb_map())), ext=".xlsx")
     msel_case("xlsx-xml-entity-bomb", lambda ctx: xml_bomb_workbook(), ext=".xlsx")
     msel_case("xlsx-zip-bomb-300mb-sheet", lambda ctx: zip_bomb_workbook(), ext=".xlsx")
@@ -1058,6 +1250,7 @@ def _mut(**changes: Any) -> Callable[[Any], Any]:
             else:
                 node[keys[-1]] = v
         return data
+
     return fn
 
 
@@ -1095,31 +1288,66 @@ def define_report_cases() -> None:
 
     report_case("events-truncated-midline", truncate_midline)
     report_case("events-truncated-midline-unsealed", truncate_midline, reseal=False)
-    report_case("scenario-bomb-unsealed", lambda d, ctx: _write(d, "scenario.yaml", sub((d / "scenario.yaml").read_text(), "description:", "description: " + flow_bomb_seq() + "\n  x:")),
-                reseal=False)
+    report_case(
+        "scenario-bomb-unsealed",
+        lambda d, ctx: _write(
+            d, "scenario.yaml", sub((d / "scenario.yaml").read_text(), "description:", "description: " + flow_bomb_seq() + "\n  x:")
+        ),
+        reseal=False,
+    )
     report_case("events-empty", lambda d, ctx: _write(d, "events.jsonl", ""))
     report_case("events-deep-json-100000", lambda d, ctx: _set_line(d, 3, "[" * 100_000 + "]" * 100_000))
-    report_case("events-deep-json-in-field", lambda d, ctx: _set_line(d, 3, _lines(d)[3].rstrip("}\n") + ', "deep": ' + "[" * 50_000 + "]" * 50_000 + "}"))
+    report_case(
+        "events-deep-json-in-field",
+        lambda d, ctx: _set_line(d, 3, _lines(d)[3].rstrip("}\n") + ', "deep": ' + "[" * 50_000 + "]" * 50_000 + "}"),
+    )
     report_case("events-t-string", lambda d, ctx: _edit_record(d, 3, t="soon"))
     report_case("events-t-nan", lambda d, ctx: _set_line(d, 3, re.sub(r'"t":[^,]+', '"t":NaN', _lines(d)[3], count=1)), expect="any")
     report_case("events-t-1e308", lambda d, ctx: _edit_record(d, 3, t=1e308), expect="any")
     report_case("events-seq-list", lambda d, ctx: _edit_record(d, 3, seq=[1, 2]))
     report_case("events-actor-dict", lambda d, ctx: _edit_record(d, 3, actor={"a": 1}))
-    report_case("events-request-state-wrong-types", lambda d, ctx: _edit_record(d, _kind_index(d, "request_state"), **{
-        k: [1] for k in json.loads(_lines(d)[_kind_index(d, "request_state")]) if k not in ("kind", "t", "seq")}))
-    report_case("events-delivery-quantity-string", lambda d, ctx: _edit_record(d, _kind_index(d, "delivery"), **{
-        k: "lots" for k, v in json.loads(_lines(d)[_kind_index(d, "delivery")]).items() if isinstance(v, float) and k != "t"}))
-    report_case("events-trip-fields-null", lambda d, ctx: _edit_record(d, _kind_index(d, "trip_started"), **{
-        k: None for k in json.loads(_lines(d)[_kind_index(d, "trip_started")]) if k not in ("kind",)}))
+    report_case(
+        "events-request-state-wrong-types",
+        lambda d, ctx: _edit_record(
+            d,
+            _kind_index(d, "request_state"),
+            **{k: [1] for k in json.loads(_lines(d)[_kind_index(d, "request_state")]) if k not in ("kind", "t", "seq")},
+        ),
+    )
+    report_case(
+        "events-delivery-quantity-string",
+        lambda d, ctx: _edit_record(
+            d,
+            _kind_index(d, "delivery"),
+            **{k: "lots" for k, v in json.loads(_lines(d)[_kind_index(d, "delivery")]).items() if isinstance(v, float) and k != "t"},
+        ),
+    )
+    report_case(
+        "events-trip-fields-null",
+        lambda d, ctx: _edit_record(
+            d,
+            _kind_index(d, "trip_started"),
+            **{k: None for k in json.loads(_lines(d)[_kind_index(d, "trip_started")]) if k not in ("kind",)},
+        ),
+    )
     report_case("events-unknown-kind", lambda d, ctx: _edit_record(d, 3, kind="alien_landing"))
     report_case("events-missing-field", lambda d, ctx: _edit_record(d, 3, actor=_DROP))
     report_case("events-line-is-list", lambda d, ctx: _set_line(d, 3, "[1, 2]"))
     report_case("events-line-is-null", lambda d, ctx: _set_line(d, 3, "null"))
     report_case("events-blank-line", lambda d, ctx: _set_line(d, 3, ""))
-    report_case("events-invalid-utf8", lambda d, ctx: (d / "events.jsonl").write_bytes((d / "events.jsonl").read_bytes().replace(b"un_ocha", b"un_\xff\xfe", 1)))
-    report_case("events-nul-bytes", lambda d, ctx: (d / "events.jsonl").write_bytes((d / "events.jsonl").read_bytes().replace(b"\n", b"\n\x00", 1)))
+    report_case(
+        "events-invalid-utf8",
+        lambda d, ctx: (d / "events.jsonl").write_bytes((d / "events.jsonl").read_bytes().replace(b"un_ocha", b"un_\xff\xfe", 1)),
+    )
+    report_case(
+        "events-nul-bytes", lambda d, ctx: (d / "events.jsonl").write_bytes((d / "events.jsonl").read_bytes().replace(b"\n", b"\n\x00", 1))
+    )
     report_case("events-duplicated-seq", lambda d, ctx: [_edit_record(d, i, seq=0) for i in range(len(_lines(d)))], expect="any")
-    report_case("events-50mb-actor", lambda d, ctx: _set_line(d, 3, json.dumps({**json.loads(_lines(d)[3]), "actor": "A" * (50 * 1024 * 1024)})), expect="any")
+    report_case(
+        "events-50mb-actor",
+        lambda d, ctx: _set_line(d, 3, json.dumps({**json.loads(_lines(d)[3]), "actor": "A" * (50 * 1024 * 1024)})),
+        expect="any",
+    )
     report_case("events-is-directory", lambda d, ctx: ((d / "events.jsonl").unlink(), (d / "events.jsonl").mkdir()))
     report_case("events-fifo", lambda d, ctx: ((d / "events.jsonl").unlink(), os.mkfifo(d / "events.jsonl")))
     # manifest.json
@@ -1131,7 +1359,9 @@ def define_report_cases() -> None:
     report_case("manifest-end-time-1e308", lambda d, ctx: _edit_json(d, "manifest.json", _mut(outcome__end_time=1e308)), expect="any")
     report_case("manifest-missing-scenario", lambda d, ctx: _edit_json(d, "manifest.json", _mut(scenario=_DROP)))
     report_case("manifest-scenario-string", lambda d, ctx: _edit_json(d, "manifest.json", _mut(scenario="Mini")))
-    report_case("manifest-missing-seed-variant", lambda d, ctx: _edit_json(d, "manifest.json", _mut(seed=_DROP, variant=_DROP, overrides=_DROP)))
+    report_case(
+        "manifest-missing-seed-variant", lambda d, ctx: _edit_json(d, "manifest.json", _mut(seed=_DROP, variant=_DROP, overrides=_DROP))
+    )
     report_case("manifest-seed-dict", lambda d, ctx: _edit_json(d, "manifest.json", _mut(seed={"a": 1}, overrides="x", variant=[1])))
     report_case("manifest-only-records", lambda d, ctx: _edit_json(d, "manifest.json", lambda m: {"records": m["records"]}))
     report_case("manifest-empty-object", lambda d, ctx: _write(d, "manifest.json", "{}"))
@@ -1140,33 +1370,83 @@ def define_report_cases() -> None:
     # metrics.json
     report_case("metrics-empty-object", lambda d, ctx: _write(d, "metrics.json", "{}"))
     report_case("metrics-values-list", lambda d, ctx: _edit_json(d, "metrics.json", _mut(values=[])))
-    report_case("metrics-values-strings", lambda d, ctx: _edit_json(d, "metrics.json", lambda x: {**x, "values": {k: str(v) for k, v in x["values"].items()}}))
+    report_case(
+        "metrics-values-strings",
+        lambda d, ctx: _edit_json(d, "metrics.json", lambda x: {**x, "values": {k: str(v) for k, v in x["values"].items()}}),
+    )
     report_case("metrics-objectives-string", lambda d, ctx: _edit_json(d, "metrics.json", _mut(objectives="all good")))
-    report_case("metrics-objectives-items-wrong", lambda d, ctx: _edit_json(d, "metrics.json", lambda x: {**x, "objectives": [1, "two", None, {"id": []}]}))
-    report_case("metrics-objective-fields-wrong", lambda d, ctx: _edit_json(d, "metrics.json", lambda x: {**x, "objectives": [
-        {k: ([1] if not isinstance(v, str) else {"a": 1}) for k, v in o.items()} if isinstance(o, dict) else o
-        for o in (x["objectives"] if isinstance(x["objectives"], list) else [])]}))
+    report_case(
+        "metrics-objectives-items-wrong",
+        lambda d, ctx: _edit_json(d, "metrics.json", lambda x: {**x, "objectives": [1, "two", None, {"id": []}]}),
+    )
+    report_case(
+        "metrics-objective-fields-wrong",
+        lambda d, ctx: _edit_json(
+            d,
+            "metrics.json",
+            lambda x: {
+                **x,
+                "objectives": [
+                    {k: ([1] if not isinstance(v, str) else {"a": 1}) for k, v in o.items()} if isinstance(o, dict) else o
+                    for o in (x["objectives"] if isinstance(x["objectives"], list) else [])
+                ],
+            },
+        ),
+    )
     report_case("metrics-detail-number", lambda d, ctx: _edit_json(d, "metrics.json", _mut(detail=5)))
-    report_case("metrics-detail-tables-strings", lambda d, ctx: _edit_json(d, "metrics.json", lambda x: {**x, "detail": {k: "x" for k in x.get("detail", {})}}))
+    report_case(
+        "metrics-detail-tables-strings",
+        lambda d, ctx: _edit_json(d, "metrics.json", lambda x: {**x, "detail": {k: "x" for k in x.get("detail", {})}}),
+    )
     report_case("metrics-missing-detail", lambda d, ctx: _edit_json(d, "metrics.json", _mut(detail=_DROP)))
     report_case("metrics-deep-json", lambda d, ctx: _write(d, "metrics.json", "[" * 100_000 + "]" * 100_000))
     # scenario.yaml
-    report_case("scenario-bomb", lambda d, ctx: _write(d, "scenario.yaml", sub((d / "scenario.yaml").read_text(), "description:", "description: " + flow_bomb_seq() + "\n  x:")))
+    report_case(
+        "scenario-bomb",
+        lambda d, ctx: _write(
+            d, "scenario.yaml", sub((d / "scenario.yaml").read_text(), "description:", "description: " + flow_bomb_seq() + "\n  x:")
+        ),
+    )
     report_case("scenario-deep-20000", lambda d, ctx: _write(d, "scenario.yaml", "scenario: " + "[" * 20000 + "]" * 20000 + "\n"))
-    report_case("scenario-52mb", lambda d, ctx: _write(d, "scenario.yaml", big_chunks((d / "scenario.yaml").read_text(), b"# " + b"x" * 97 + b"\n", BIG)))
+    report_case(
+        "scenario-52mb",
+        lambda d, ctx: _write(d, "scenario.yaml", big_chunks((d / "scenario.yaml").read_text(), b"# " + b"x" * 97 + b"\n", BIG)),
+    )
     report_case("scenario-invalid-utf8", lambda d, ctx: _write(d, "scenario.yaml", (d / "scenario.yaml").read_bytes() + b"x: \xff\n"))
     report_case("scenario-nul", lambda d, ctx: _write(d, "scenario.yaml", (d / "scenario.yaml").read_bytes() + b"x: a\x00b\n"))
     report_case("scenario-empty", lambda d, ctx: _write(d, "scenario.yaml", ""))
-    report_case("scenario-other-bundled", lambda d, ctx: _write(d, "scenario.yaml", (BUNDLED / "somalia-wfp-escort-2008.yaml").read_text()), expect="any")
-    report_case("scenario-missing-objective", lambda d, ctx: _write(d, "scenario.yaml", re.sub(r"objectives:.*?(?=\n[a-z])", "objectives: []", (d / "scenario.yaml").read_text(), flags=re.S)), expect="any")
+    report_case(
+        "scenario-other-bundled",
+        lambda d, ctx: _write(d, "scenario.yaml", (BUNDLED / "somalia-wfp-escort-2008.yaml").read_text()),
+        expect="any",
+    )
+    report_case(
+        "scenario-missing-objective",
+        lambda d, ctx: _write(
+            d, "scenario.yaml", re.sub(r"objectives:.*?(?=\n[a-z])", "objectives: []", (d / "scenario.yaml").read_text(), flags=re.S)
+        ),
+        expect="any",
+    )
     # session.json (a played run)
     report_case("session-garbage", lambda d, ctx: _write(d, "session.json", "\x00\x01garbage{"), base="playdir")
     report_case("session-empty-object", lambda d, ctx: _write(d, "session.json", "{}"), base="playdir")
     report_case("session-decisions-list", lambda d, ctx: _edit_json(d, "session.json", _mut(decisions=[1, 2])), base="playdir")
-    report_case("session-decision-fields-wrong", lambda d, ctx: _edit_json(d, "session.json", _mut(decisions={"dp_priority": {"option": [], "by": 5, "rationale": {}}})), base="playdir")
+    report_case(
+        "session-decision-fields-wrong",
+        lambda d, ctx: _edit_json(d, "session.json", _mut(decisions={"dp_priority": {"option": [], "by": 5, "rationale": {}}})),
+        base="playdir",
+    )
     report_case("session-observations-string", lambda d, ctx: _edit_json(d, "session.json", _mut(observations="x")), base="playdir")
-    report_case("session-observation-fields-wrong", lambda d, ctx: _edit_json(d, "session.json", _mut(observations=[{"text": [], "t": "x", "objective": 5}])), base="playdir")
-    report_case("session-counterfactuals-garbage", lambda d, ctx: _edit_json(d, "session.json", _mut(counterfactuals=["x", 1, None])), base="playdir")
+    report_case(
+        "session-observation-fields-wrong",
+        lambda d, ctx: _edit_json(d, "session.json", _mut(observations=[{"text": [], "t": "x", "objective": 5}])),
+        base="playdir",
+    )
+    report_case(
+        "session-counterfactuals-garbage",
+        lambda d, ctx: _edit_json(d, "session.json", _mut(counterfactuals=["x", 1, None])),
+        base="playdir",
+    )
     report_case("session-deep-json", lambda d, ctx: _write(d, "session.json", "[" * 100_000 + "]" * 100_000), base="playdir")
     # the directory itself
     report_case("rundir-is-file", lambda d, ctx: d / "manifest.json")
@@ -1228,17 +1508,27 @@ def define_sqlite_cases() -> None:
     sqlite_case("random-bytes", lambda d, ctx: (d / "results.sqlite").write_bytes(rnd.randbytes(64 * 1024)))
     sqlite_case("zero-length", lambda d, ctx: (d / "results.sqlite").write_bytes(b""), expect="any")
     sqlite_case("text-file", lambda d, ctx: (d / "results.sqlite").write_text("these are my results\n"))
-    sqlite_case("wrong-schema", lambda d, ctx: _fresh_db(d, "CREATE TABLE results (a TEXT, b TEXT)", "INSERT INTO results VALUES ('x', 'y')"))
+    sqlite_case(
+        "wrong-schema", lambda d, ctx: _fresh_db(d, "CREATE TABLE results (a TEXT, b TEXT)", "INSERT INTO results VALUES ('x', 'y')")
+    )
     sqlite_case("wrong-schema-view", lambda d, ctx: _fresh_db(d, "CREATE TABLE t (x)", "CREATE VIEW results AS SELECT x FROM t"))
-    sqlite_case("wrong-schema-extra-column", lambda d, ctx: _fresh_db(
-        d, "CREATE TABLE results (sha256 TEXT, variant TEXT, seed INTEGER, replication INTEGER, metrics TEXT, ratings TEXT, error TEXT, extra TEXT NOT NULL)"))
+    sqlite_case(
+        "wrong-schema-extra-column",
+        lambda d, ctx: _fresh_db(
+            d,
+            "CREATE TABLE results (sha256 TEXT, variant TEXT, seed INTEGER, replication INTEGER, metrics TEXT, ratings TEXT, error TEXT, extra TEXT NOT NULL)",
+        ),
+    )
     sqlite_case("metrics-not-json", lambda d, ctx: _sql(d, ctx, "UPDATE results SET metrics = 'not json {'"))
     sqlite_case("metrics-json-list", lambda d, ctx: _sql(d, ctx, "UPDATE results SET metrics = '[1, 2]'"))
-    sqlite_case("metrics-values-strings", lambda d, ctx: _sql(d, ctx, "UPDATE results SET metrics = '{\"rfa_cycle_time\": \"slow\", \"fill_rate.islamabad\": [1]}'"))
+    sqlite_case(
+        "metrics-values-strings",
+        lambda d, ctx: _sql(d, ctx, 'UPDATE results SET metrics = \'{"rfa_cycle_time": "slow", "fill_rate.islamabad": [1]}\''),
+    )
     sqlite_case("metrics-deep-json", lambda d, ctx: _sql(d, ctx, "UPDATE results SET metrics = '" + "[" * 100_000 + "]" * 100_000 + "'"))
     sqlite_case("metrics-blob", lambda d, ctx: _sql(d, ctx, "UPDATE results SET metrics = x'FFFE00'"))
     sqlite_case("metrics-integer", lambda d, ctx: _sql(d, ctx, "UPDATE results SET metrics = 5"))
-    sqlite_case("ratings-wrong", lambda d, ctx: _sql(d, ctx, "UPDATE results SET ratings = '{\"obj_cycle\": 5, \"obj_fill\": [\"P\"]}'"))
+    sqlite_case("ratings-wrong", lambda d, ctx: _sql(d, ctx, 'UPDATE results SET ratings = \'{"obj_cycle": 5, "obj_fill": ["P"]}\''))
     sqlite_case("seed-text", lambda d, ctx: _sql(d, ctx, "UPDATE results SET seed = 'abc' || seed"), expect="any")
     sqlite_case("replication-text", lambda d, ctx: _sql(d, ctx, "UPDATE results SET replication = 'first'"))
     sqlite_case("error-set", lambda d, ctx: _sql(d, ctx, "UPDATE results SET error = 'boom', metrics = NULL, ratings = NULL"), expect="any")
@@ -1288,25 +1578,65 @@ def define_cli_cases() -> None:
     cli_case("run-variant-empty", lambda ctx: (["run", mini, "--variant", "", "--out", o(ctx, "b")], [mini]))
     cli_case("run-seed-40-digits", lambda ctx: (["run", mini, "--seed", "1" + "0" * 40, "--out", o(ctx, "c")], [mini]), expect="any")
     cli_case("run-seed-text", lambda ctx: (["run", mini, "--seed", "x", "--out", o(ctx, "e")], [mini]))
-    cli_case("run-out-is-file", lambda ctx: (["run", mini, "--out", ctx.file("cli/plain-file.txt", "x")], [mini, ctx.file("cli/plain-file.txt", "x")]))
-    cli_case("run-out-under-file", lambda ctx: (["run", mini, "--out", ctx.file("cli/plain-file.txt", "x") + "/sub"], [mini, ctx.file("cli/plain-file.txt", "x")]))
-    cli_case("run-out-nonempty-dir", lambda ctx: (["run", mini, "--out", str(Path(ctx.file("cli/nonempty/keep.txt", "x")).parent)],
-                                                  [mini, str(ctx.corpus / "cli" / "nonempty")]))
-    cli_case("run-filename-with-newline", lambda ctx: (["run", ctx.file("cli/bad\nname.yaml", "scenario: [\n"), "--out", o(ctx, "f")],
-                                                       [str(ctx.corpus / "cli" / "bad\nname.yaml")]))
-    cli_case("run-missing-file", lambda ctx: (["run", str(ctx.corpus / "cli" / "none.yaml"), "--out", o(ctx, "h")], [str(ctx.corpus / "cli" / "none.yaml")]))
+    cli_case(
+        "run-out-is-file",
+        lambda ctx: (["run", mini, "--out", ctx.file("cli/plain-file.txt", "x")], [mini, ctx.file("cli/plain-file.txt", "x")]),
+    )
+    cli_case(
+        "run-out-under-file",
+        lambda ctx: (["run", mini, "--out", ctx.file("cli/plain-file.txt", "x") + "/sub"], [mini, ctx.file("cli/plain-file.txt", "x")]),
+    )
+    cli_case(
+        "run-out-nonempty-dir",
+        lambda ctx: (
+            ["run", mini, "--out", str(Path(ctx.file("cli/nonempty/keep.txt", "x")).parent)],
+            [mini, str(ctx.corpus / "cli" / "nonempty")],
+        ),
+    )
+    cli_case(
+        "run-filename-with-newline",
+        lambda ctx: (
+            ["run", ctx.file("cli/bad\nname.yaml", "scenario: [\n"), "--out", o(ctx, "f")],
+            [str(ctx.corpus / "cli" / "bad\nname.yaml")],
+        ),
+    )
+    cli_case(
+        "run-missing-file",
+        lambda ctx: (["run", str(ctx.corpus / "cli" / "none.yaml"), "--out", o(ctx, "h")], [str(ctx.corpus / "cli" / "none.yaml")]),
+    )
     cli_case("run-empty-path", lambda ctx: (["run", "", "--out", o(ctx, "i")], ["", "."]))  # "" names the current directory
-    cli_case("run-decisions-with-releases", lambda ctx: (["run", mini, "--decisions", ctx.file("cli/rel.yaml", "releases: [{inject: 1, t: 1h}]\n"), "--out", o(ctx, "j")],
-                                                         [mini, ctx.file("cli/rel.yaml", "releases: [{inject: 1, t: 1h}]\n")]))
-    cli_case("validate-two-bad-files", lambda ctx: (["validate", ctx.file("cli/bad1.yaml", "scenario: [\n"), ctx.file("cli/bad2.yaml", "- x\n")],
-                                                    [ctx.file("cli/bad1.yaml", ""), ctx.file("cli/bad2.yaml", "")]))
-    cli_case("validate-good-and-bad", lambda ctx: (["validate", mini, ctx.file("cli/bad1.yaml", "scenario: [\n")], [mini, ctx.file("cli/bad1.yaml", "")]))
+    cli_case(
+        "run-decisions-with-releases",
+        lambda ctx: (
+            ["run", mini, "--decisions", ctx.file("cli/rel.yaml", "releases: [{inject: 1, t: 1h}]\n"), "--out", o(ctx, "j")],
+            [mini, ctx.file("cli/rel.yaml", "releases: [{inject: 1, t: 1h}]\n")],
+        ),
+    )
+    cli_case(
+        "validate-two-bad-files",
+        lambda ctx: (
+            ["validate", ctx.file("cli/bad1.yaml", "scenario: [\n"), ctx.file("cli/bad2.yaml", "- x\n")],
+            [ctx.file("cli/bad1.yaml", ""), ctx.file("cli/bad2.yaml", "")],
+        ),
+    )
+    cli_case(
+        "validate-good-and-bad",
+        lambda ctx: (["validate", mini, ctx.file("cli/bad1.yaml", "scenario: [\n")], [mini, ctx.file("cli/bad1.yaml", "")]),
+    )
     cli_case("compare-n-0", lambda ctx: (["compare", mini, "-n", "0", "--workers", "1", "--out", o(ctx, "k")], [mini, o(ctx, "k")]))
     cli_case("compare-n-negative", lambda ctx: (["compare", mini, "-n", "-3", "--workers", "1", "--out", o(ctx, "l")], [mini, o(ctx, "l")]))
-    cli_case("compare-variants-unknown", lambda ctx: (["compare", mini, "-n", "2", "--workers", "1", "--variants", "nope", "--out", o(ctx, "m")], [mini, o(ctx, "m")]))
+    cli_case(
+        "compare-variants-unknown",
+        lambda ctx: (["compare", mini, "-n", "2", "--workers", "1", "--variants", "nope", "--out", o(ctx, "m")], [mini, o(ctx, "m")]),
+    )
     cli_case("compare-workers-0", lambda ctx: (["compare", mini, "-n", "2", "--workers", "0", "--out", o(ctx, "o")], [mini, o(ctx, "o")]))
-    cli_case("compare-out-is-file", lambda ctx: (["compare", mini, "-n", "2", "--workers", "1", "--out", ctx.file("cli/plain-file.txt", "x")],
-                                                 [mini, ctx.file("cli/plain-file.txt", "x")]))
+    cli_case(
+        "compare-out-is-file",
+        lambda ctx: (
+            ["compare", mini, "-n", "2", "--workers", "1", "--out", ctx.file("cli/plain-file.txt", "x")],
+            [mini, ctx.file("cli/plain-file.txt", "x")],
+        ),
+    )
 
     def sweep(name, *params, n="1", expect="refuse"):
         def make(ctx):
@@ -1314,6 +1644,7 @@ def define_cli_cases() -> None:
             for p in params:
                 args += ["--param", p]
             return ["sweep", mini, *args, "-n", n, "--workers", "1", "--out", o(ctx, name)], [mini, o(ctx, name)]
+
         cli_case(f"sweep-{name}", make, expect)
 
     sweep("control", "actors.nac.staff=1,2", expect="ok")
@@ -1334,6 +1665,7 @@ def define_cli_cases() -> None:
             s = ctx.file(f"cli/{slug(name)}.session.yaml", script)
             full = [a.replace("@SCRIPT", s).replace("@OUT", o(ctx, name)).replace("@DIR", str(ctx.work("cli/" + name))) for a in args]
             return ["play", mini, *full], [mini, s, o(ctx, name)]
+
         cli_case(f"play-{name}", make, expect)
 
     play("n-negative", ["--script", "@SCRIPT", "--out", "@OUT", "-n", "-1"], expect="any")
@@ -1342,15 +1674,41 @@ def define_cli_cases() -> None:
     play("console-stdin-at-eof", ["--as", "nac", "--session", "@DIR/s.yaml", "--out", "@OUT", "-n", "0"], expect="any")
     play("session-bomb-at-console", ["--session", "@SCRIPT", "--out", "@OUT", "-n", "0"], script="decisions: " + flow_bomb_map() + "\n")
     play("session-is-directory", ["--session", "@DIR", "--out", "@OUT", "-n", "0"])
-    play("seed-with-recorded-session", ["--session", "@SCRIPT", "--seed", "9", "--out", "@OUT", "-n", "0"], script="at: {t: 1h, step: 3}\nseed: 1\n")
-    cli_case("report-format-unknown", lambda ctx: (["report", str(ctx.setup["rundir"]), "--format", "pdf", "--out", o(ctx, "r1")],
-                                                   [str(ctx.setup["rundir"]), o(ctx, "r1")]), needs=("rundir",))
-    cli_case("report-out-is-file", lambda ctx: (["report", str(ctx.setup["rundir"]), "--out", ctx.file("cli/plain-file.txt", "x")],
-                                                [str(ctx.setup["rundir"]), ctx.file("cli/plain-file.txt", "x")]), needs=("rundir",))
-    cli_case("msel-export-out-nonexistent-dir", lambda ctx: (["msel", "export", mini, "--out", str(ctx.corpus / "cli" / "no" / "such" / "msel.csv")],
-                                                             [mini, str(ctx.corpus / "cli" / "no")]))
-    cli_case("msel-export-xlsx-nonexistent-dir", lambda ctx: (["msel", "export", mini, "--out", str(ctx.corpus / "cli" / "no" / "such" / "msel.xlsx")],
-                                                              [mini, str(ctx.corpus / "cli" / "no")]))
+    play(
+        "seed-with-recorded-session",
+        ["--session", "@SCRIPT", "--seed", "9", "--out", "@OUT", "-n", "0"],
+        script="at: {t: 1h, step: 3}\nseed: 1\n",
+    )
+    cli_case(
+        "report-format-unknown",
+        lambda ctx: (
+            ["report", str(ctx.setup["rundir"]), "--format", "pdf", "--out", o(ctx, "r1")],
+            [str(ctx.setup["rundir"]), o(ctx, "r1")],
+        ),
+        needs=("rundir",),
+    )
+    cli_case(
+        "report-out-is-file",
+        lambda ctx: (
+            ["report", str(ctx.setup["rundir"]), "--out", ctx.file("cli/plain-file.txt", "x")],
+            [str(ctx.setup["rundir"]), ctx.file("cli/plain-file.txt", "x")],
+        ),
+        needs=("rundir",),
+    )
+    cli_case(
+        "msel-export-out-nonexistent-dir",
+        lambda ctx: (
+            ["msel", "export", mini, "--out", str(ctx.corpus / "cli" / "no" / "such" / "msel.csv")],
+            [mini, str(ctx.corpus / "cli" / "no")],
+        ),
+    )
+    cli_case(
+        "msel-export-xlsx-nonexistent-dir",
+        lambda ctx: (
+            ["msel", "export", mini, "--out", str(ctx.corpus / "cli" / "no" / "such" / "msel.xlsx")],
+            [mini, str(ctx.corpus / "cli" / "no")],
+        ),
+    )
     cli_case("msel-export-out-is-dir", lambda ctx: (["msel", "export", mini, "--out", str(ctx.corpus)], [mini, str(ctx.corpus)]))
 
 
@@ -1419,8 +1777,14 @@ def execute(cases: list[Case], jobs: int, timeout: float, env: dict[str, str], l
                     try:
                         proc = subprocess.Popen(
                             [sys.executable, "-m", "coopsim", *c.argv],
-                            cwd=c.workdir, stdin=subprocess.DEVNULL, stdout=fo, stderr=fe, env=env,
-                            preexec_fn=_limits, start_new_session=True, close_fds=True,
+                            cwd=c.workdir,
+                            stdin=subprocess.DEVNULL,
+                            stdout=fo,
+                            stderr=fe,
+                            env=env,
+                            preexec_fn=_limits,
+                            start_new_session=True,
+                            close_fds=True,
                         )
                     except (OSError, ValueError) as exc:
                         c.result = {"class": "SKIP", "reasons": [f"could not start: {exc}"], "seconds": 0.0}
@@ -1442,8 +1806,14 @@ def execute(cases: list[Case], jobs: int, timeout: float, env: dict[str, str], l
                 code = os.waitstatus_to_exitcode(status)
                 r.proc.returncode = code
                 del running[pid]
-                r.case.result = {"returncode": code, "timed_out": timed_out, "seconds": round(elapsed, 3),
-                                 "max_rss_mb": round(usage.ru_maxrss / 1024, 1), "stdout_file": str(r.out), "stderr_file": str(r.err)}
+                r.case.result = {
+                    "returncode": code,
+                    "timed_out": timed_out,
+                    "seconds": round(elapsed, 3),
+                    "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
+                    "stdout_file": str(r.out),
+                    "stderr_file": str(r.err),
+                }
                 done += 1
                 if tty:
                     sys.stderr.write(f"\r{label}{done}/{len(cases)} ")
@@ -1507,10 +1877,10 @@ def located(line: str, prefixes: list[str]) -> bool:
         return True
     for p in prefixes:
         for form in (p, printable(p)):  # a path with a control character is shown escaped
-            if form and line.startswith(form) and line[len(form):][:1] in (":", "/"):
+            if form and line.startswith(form) and line[len(form) :][:1] in (":", "/"):
                 return True
     for label in OPTION_LABELS:
-        if line.startswith(label) and line[len(label):len(label) + 1] in (" ", ":", "="):
+        if line.startswith(label) and line[len(label) : len(label) + 1] in (" ", ":", "="):
             return True
     return False
 
@@ -1567,7 +1937,9 @@ def classify(case: Case) -> None:
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
         reasons.append(f"killed by {name}" + (" (memory)" if r["max_rss_mb"] > MEM_LIMIT / 2**20 * 0.8 else ""))
     if tb:
-        reasons.append("memory: MemoryError" if memory else ("Python fatal error" if tb[0].startswith("Fatal Python error") else "traceback"))
+        reasons.append(
+            "memory: MemoryError" if memory else ("Python fatal error" if tb[0].startswith("Fatal Python error") else "traceback")
+        )
     if not r["timed_out"] and code >= 0:
         if code == 0:
             budget = OK_BUDGET.get(case.command, ANSWER_LIMIT)
@@ -1621,10 +1993,31 @@ def signature(r: dict[str, Any]) -> str:
 
 SETUPS = {
     "rundir": lambda ctx: ["run", str(MINI), "--out", str(ctx.corpus / "_setup" / "rundir")],
-    "playdir": lambda ctx: ["play", str(MINI), "--script", ctx.file("_setup/session.yaml", "decisions: {dp_priority: surge}\nobservations: [{objective: obj_cycle, text: slow, t: 2d}]\n"),
-                            "--out", str(ctx.corpus / "_setup" / "playdir"), "-n", "2", "--workers", "1"],
+    "playdir": lambda ctx: [
+        "play",
+        str(MINI),
+        "--script",
+        ctx.file("_setup/session.yaml", "decisions: {dp_priority: surge}\nobservations: [{objective: obj_cycle, text: slow, t: 2d}]\n"),
+        "--out",
+        str(ctx.corpus / "_setup" / "playdir"),
+        "-n",
+        "2",
+        "--workers",
+        "1",
+    ],
     "compare": lambda ctx: ["compare", str(MINI), "-n", "2", "--workers", "1", "--out", str(ctx.corpus / "_setup" / "compare")],
-    "sweep": lambda ctx: ["sweep", str(MINI), "--param", "actors.nac.staff=1,2", "-n", "1", "--workers", "1", "--out", str(ctx.corpus / "_setup" / "sweep")],
+    "sweep": lambda ctx: [
+        "sweep",
+        str(MINI),
+        "--param",
+        "actors.nac.staff=1,2",
+        "-n",
+        "1",
+        "--workers",
+        "1",
+        "--out",
+        str(ctx.corpus / "_setup" / "sweep"),
+    ],
 }
 
 
@@ -1652,8 +2045,12 @@ def run_setups(ctx: Ctx, names: set[str], jobs: int, env: dict[str, str]) -> Non
 
 def describe_code() -> str:
     try:
-        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "coopsim"], capture_output=True, text=True, timeout=10).stdout.split("\n")
+        head = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--", "coopsim"], capture_output=True, text=True, timeout=10
+        ).stdout.split("\n")
         changed = [line[3:] for line in dirty if line.strip()]
         return f"{head}" + (f" + uncommitted changes in {', '.join(changed)}" if changed else " (clean)")
     except (OSError, subprocess.SubprocessError):
@@ -1725,9 +2122,22 @@ def main(argv: list[str] | None = None) -> int:
         report(selected, root, built, time.monotonic() - t0, args)
         if args.json or args.keep:
             path = Path(args.json) if args.json else root / "results.json"
-            path.write_text(json.dumps([{"name": c.name, "expect": c.expect, "argv": [a if isinstance(a, str) else repr(a) for a in (c.argv or [])][:12],
-                                         **{k: v for k, v in c.result.items() if not k.endswith("_file")}} for c in selected],
-                                       indent=1, default=str, ensure_ascii=False))
+            path.write_text(
+                json.dumps(
+                    [
+                        {
+                            "name": c.name,
+                            "expect": c.expect,
+                            "argv": [a if isinstance(a, str) else repr(a) for a in (c.argv or [])][:12],
+                            **{k: v for k, v in c.result.items() if not k.endswith("_file")},
+                        }
+                        for c in selected
+                    ],
+                    indent=1,
+                    default=str,
+                    ensure_ascii=False,
+                )
+            )
             print(f"results written to {path}")
     finally:
         if not args.keep:
@@ -1744,8 +2154,13 @@ def confirm_timing(cases: list[Case], args, env: dict[str, str]) -> None:
     """
     if args.jobs <= 1:
         return
-    slow = [c for c in cases if c.result.get("class") == "BAD" and c.result.get("returncode") == 1
-            and all(r.startswith("took ") for r in c.result.get("reasons", []))]
+    slow = [
+        c
+        for c in cases
+        if c.result.get("class") == "BAD"
+        and c.result.get("returncode") == 1
+        and all(r.startswith("took ") for r in c.result.get("reasons", []))
+    ]
     again = []
     for c in slow:
         twin = Case(c.name, c.build, c.expect, c.needs)
@@ -1763,7 +2178,9 @@ def confirm_timing(cases: list[Case], args, env: dict[str, str]) -> None:
             continue
         first = c.result["seconds"]
         if twin.result.get("class") == "BAD":
-            c.result["reasons"] = [r + f" (alone: {twin.result['seconds']:.1f} s)" if r.startswith("took ") else r for r in c.result["reasons"]]
+            c.result["reasons"] = [
+                r + f" (alone: {twin.result['seconds']:.1f} s)" if r.startswith("took ") else r for r in c.result["reasons"]
+            ]
         else:
             c.result.update({k: twin.result[k] for k in ("class", "seconds", "reasons", "returncode", "max_rss_mb")})
             c.result["note"] = f"took {first:.1f} s with {args.jobs} cases at once, {twin.result['seconds']:.1f} s alone (load-sensitive)"

@@ -286,6 +286,18 @@ class TripStarted(Record):
     destination: str
 
 
+@_kind("risk_assessed")
+@dataclass(frozen=True, slots=True)
+class RiskAssessed(Record):
+    """``actor`` (the planner) assessed a loaded leg's incident ``risk`` on what it knew (``basis``)."""
+
+    asset: str
+    trip: str
+    route: str
+    risk: float
+    basis: str
+
+
 @_kind("escort_joined")
 @dataclass(frozen=True, slots=True)
 class EscortJoined(Record):

@@ -329,6 +329,8 @@ def _where(data: Any, path: Path_) -> str:
         if isinstance(node, list) and isinstance(part, int) and part < len(node):
             item = node[part]
             ident = item.get("id", item.get("seq")) if isinstance(item, dict) else None
+            if ident is None and isinstance(item, dict) and all(k in item for k in ("from", "to", "mode")):
+                ident = f"{item['from']}-{item['to']}-{item['mode']}"  # a route without an id is named by its key, as patches name it
             parts.append(str(ident) if ident is not None else str(part))
             node = item
         else:
@@ -425,7 +427,25 @@ def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
                 f"default {dp.default!r} is not one of the options of {dp.id}",
                 f"one of: {', '.join(options)}",
             )
+        for j, rule in enumerate(dp.policy):
+            if rule.choose not in options:
+                yield Problem(
+                    at("decision_points", i, "policy", j, "choose"),
+                    f"policy rule {j + 1} of {dp.id} chooses {rule.choose!r}, which is not one of its options",
+                    f"one of: {', '.join(options)}",
+                )
+            cond = ("decision_points", i, "policy", j, "if")
+            yield from ref("fact", by["facts"], rule.if_.knows, *cond, "knows")
+            yield from ref("fact", by["facts"], rule.if_.not_knows, *cond, "not_knows")
+            yield from ref("request", by["requests"], rule.if_.request, *cond, "request")
+        if all(o.requires is not None for o in dp.options):
+            yield Problem(
+                at("decision_points", i, "options"),
+                f"every option of {dp.id} requires a fact, so none may be open when the point comes",
+                "at least one option without requires:",
+            )
         for j, o in enumerate(dp.options):
+            yield from ref("fact", by["facts"], o.requires, "decision_points", i, "options", j, "requires")
             base = ("decision_points", i, "options", j, "action")
             if o.action is None:
                 continue
@@ -446,6 +466,8 @@ def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
         if inj.incident is not None:
             yield from ref("route", by["routes"], inj.incident, "injects", i, "incident")
     for i, r in enumerate(s.routes):
+        if r.intel is not None:
+            yield from ref("fact", by["facts"], r.intel.fact, "routes", i, "intel", "fact")
         for j, e in enumerate(r.on_incident):
             yield from _check_effect(s, doc, e, ("routes", i, "on_incident", j), ref)
     for i, a in enumerate(s.authorities):
@@ -583,6 +605,14 @@ def _check_request(s: Scenario, doc: Document, base: Path_, r, ref, actor) -> It
     yield from ref("location", by["locations"], r.pickup, *base, "pickup")
     yield from ref("location", by["locations"], r.site, *base, "site")
     yield from ref("fact", by["facts"], r.fact, *base, "fact")
+    yield from ref("fact", by["facts"], r.requires, *base, "requires")
+    yield from ref("fact", by["facts"], r.trips_require, *base, "trips_require")
+    if r.trips_require is not None and r.quantity <= 0:
+        yield Problem(
+            doc.position((*base, "trips_require")),
+            f"request {r.id} moves no cargo, so no trip waits for {r.trips_require}",
+            "quantity: tonnes",
+        )
     for field, role in (("assets", Role.lift), ("escorts", Role.escort)):
         for j, a in enumerate(getattr(r, field)):
             yield from ref("asset", by["assets"], a, *base, field, j)

@@ -300,6 +300,22 @@ class Effect(Model):
         return text + (f" for {self.for_:g}h" if self.for_ is not None else "")
 
 
+class Intel(Model):
+    """Security information that changes a loaded transit: the planner (the lift pool's owner) holds a fresh edition of ``fact``.
+
+    With an edition issued within ``fresh`` of departure, the route's risk is
+    multiplied by ``risk_factor``. Without one, the trip goes anyway
+    (``without: go``) or waits at the leg's start for a fresh edition
+    (``without: wait``), at most ``wait_at_most`` (default: as long as it takes).
+    """
+
+    fact: Id
+    fresh: Duration = "24h"
+    risk_factor: Probability = 0.5
+    without: Literal["go", "wait"] = "go"
+    wait_at_most: Duration | None = None
+
+
 class Route(Model):
     id: Id | None = None
     from_: Id = Field(alias="from")
@@ -311,6 +327,7 @@ class Route(Model):
     escorted_risk: Probability = Field(0.0, description="chance of an incident per escorted transit")
     incident_delay: Duration = Field("2d", description="how long an incident holds the asset")
     two_way: bool = True
+    intel: Intel | None = Field(None, description="security information whose freshness changes the risk of a loaded transit")
     on_incident: tuple[Effect, ...] = Field((), description="effects an incident on this route has (e.g. close it for a day)")
 
     @model_validator(mode="after")
@@ -504,6 +521,8 @@ class Request(Model):
     rework: Distribution = Field("1d", description="time to make the last-resort case when the judge returns the request")
     approve_probability: Probability = 1.0
     if_declined: IfDeclined = Field(default_factory=IfDeclined)
+    requires: Id | None = Field(None, description="a fact the requester must know before it submits the request")
+    trips_require: Id | None = Field(None, description="a fact a lift pool's owner must know before a loaded trip departs")
 
     @property
     def approver_id(self) -> str:
@@ -741,6 +760,32 @@ class Option(Model):
     description: str = ""
     patch: dict[str, Any] | None = Field(None, description="changes to the scenario from now on")
     action: Action | None = None
+    requires: Id | None = Field(None, description="a fact the point's owner must know for this option to be open")
+
+
+class Condition(Model):
+    """What a policy rule looks at: a fact the owner knows (or does not), or a request's state."""
+
+    knows: Id | None = None
+    not_knows: Id | None = None
+    request: Id | None = None
+    state: RequestState | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Condition:
+        given = [k for k in ("knows", "not_knows", "request") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of knows, not_knows, request (expected one condition)")
+        if (self.request is None) != (self.state is None):
+            raise ValueError("a request condition needs a state, and only it does (expected request: ID with state: STATE)")
+        return self
+
+
+class Rule(Model):
+    """One rule of a policy: if the condition holds, choose the option."""
+
+    if_: Condition = Field(alias="if")
+    choose: Id
 
 
 class DecisionPoint(Model):
@@ -751,6 +796,9 @@ class DecisionPoint(Model):
     trigger: Trigger
     options: tuple[Option, ...] = Field(min_length=2)
     default: Id
+    policy: tuple[Rule, ...] = Field(
+        (), description="rules over the owner's knowledge and the situation; the first that holds chooses (else the default)"
+    )
 
     def option(self, option_id: str) -> Option:
         return next(o for o in self.options if o.id == option_id)

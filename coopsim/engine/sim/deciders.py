@@ -23,7 +23,8 @@ recorded choice where its session has one and asks the players otherwise.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Annotated, Any, Protocol
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
@@ -45,6 +46,7 @@ class Situation:
         knowledge: per actor, per fact: (time known, from whom, edition).
         requests: each submitted request's lifecycle state.
         assets: per asset pool: (units busy, units in all).
+        closed: options the owner may not take now, each with why (an option that requires a fact the owner does not know).
     """
 
     t: float
@@ -52,6 +54,11 @@ class Situation:
     knowledge: Mapping[str, Mapping[str, tuple[float, str, int]]]
     requests: Mapping[str, str]
     assets: Mapping[str, tuple[int, int]]
+    closed: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def knows(self, fact: str) -> bool:
+        """Whether the point's owner knows ``fact``."""
+        return fact in self.knowledge.get(self.owner, {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,10 +75,44 @@ class Decider(Protocol):
 
 
 class DefaultDecider:
-    """Takes every decision point's default option."""
+    """Follows each decision point's ``policy`` where it has one, and otherwise takes its default option.
+
+    A policy is rules over the owner's knowledge and the situation, tried in
+    order: the first whose condition holds (and whose option is open) chooses.
+    When none does, the default option is taken, or the first open option if
+    the default is closed.
+    """
 
     def decide(self, point: DecisionPoint, situation: Situation) -> Decision:
+        for rule in point.policy:
+            if rule.choose not in situation.closed and holds(rule.if_, situation):
+                return Decision(rule.choose, "policy", f"policy: {describe(rule.if_)}")
+        return fallback(point, situation)
+
+
+def holds(condition: Any, situation: Situation) -> bool:
+    """Whether a policy condition holds in ``situation``."""
+    if condition.knows is not None:
+        return situation.knows(condition.knows)
+    if condition.not_knows is not None:
+        return not situation.knows(condition.not_knows)
+    return situation.requests.get(condition.request) == condition.state
+
+
+def describe(condition: Any) -> str:
+    if condition.knows is not None:
+        return f"the owner knows {condition.knows}"
+    if condition.not_knows is not None:
+        return f"the owner does not know {condition.not_knows}"
+    return f"request {condition.request} is {condition.state.value.replace('_', ' ')}"
+
+
+def fallback(point: DecisionPoint, situation: Situation) -> Decision:
+    """The default option, or the first open option when the default is closed."""
+    if point.default not in situation.closed:
         return Decision(point.default, "default", "the scenario's default option")
+    first = next(o.id for o in point.options if o.id not in situation.closed)
+    return Decision(first, "default", f"the default is closed ({situation.closed[point.default]}): the first open option")
 
 
 def _short_form(value: Any) -> Any:

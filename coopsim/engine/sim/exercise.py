@@ -21,6 +21,7 @@ from typing import Any
 from coopsim.engine.log.records import AuthorityGranted, DecisionTaken, InjectAcknowledged, InjectReleased
 from coopsim.engine.scenario.model import Authority, Inject, Trigger
 from coopsim.engine.sim import arrivals, effects
+from coopsim.engine.sim.deciders import Decision, fallback
 from coopsim.engine.sim.messaging import staff_time
 from coopsim.engine.sim.requests import submit
 from coopsim.engine.sim.sharing import learn, share
@@ -136,10 +137,14 @@ def _decision(w: World, index: int) -> Generator[Any, Any, None]:
     point = w.scenario.decision_points[index]
     yield from wait_for(w, point.trigger)
     point = w.scenario.decision_points[index]
-    decision = w.decider.decide(point, w.situation(point.owner))
+    situation = w.situation(point.owner, point)
+    decision = w.decider.decide(point, situation)
     options = [o.id for o in point.options]
     if decision.option not in options:
         raise ValueError(f"decider chose {decision.option!r} at {point.id}; expected one of {', '.join(options)}")
+    if decision.option in situation.closed:  # an option that needs a fact the owner lacks cannot be taken
+        taken = fallback(point, situation)
+        decision = Decision(taken.option, decision.by, f"{situation.closed[decision.option]}; {taken.rationale}")
     w.emit(DecisionTaken, point.owner, point.id, decision.option, decision.by, decision.rationale)
     j = options.index(decision.option)
     option = point.options[j]

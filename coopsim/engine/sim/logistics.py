@@ -23,11 +23,12 @@ from typing import Any
 
 import simpy
 
-from coopsim.engine.log.records import Delivery, EscortJoined, Incident, TripEnded, TripStarted
+from coopsim.engine.log.records import Delivery, EscortJoined, Incident, RiskAssessed, TripEnded, TripStarted
 from coopsim.engine.scenario.model import Request, RequestState
 from coopsim.engine.scenario.routing import Leg
 from coopsim.engine.sim import effects
 from coopsim.engine.sim.lifecycle import move
+from coopsim.engine.sim.signals import FactKnown
 from coopsim.engine.sim.world import Pool, World
 
 EPSILON = 1e-9
@@ -116,6 +117,9 @@ def _trip(w: World, shipment: Shipment, pool: Pool, unit: simpy.Resource, load: 
     trip = w.next_id("trip")
     started = env.now
     pickup = r.pickup or spec.base
+    if r.trips_require is not None and r.trips_require not in w.knowledge[spec.owner]:
+        yield w.when(FactKnown(r.trips_require, spec.owner))  # the unit stays at base until its owner knows what it needs
+        r = shipment.request
     w.emit(TripStarted, spec.owner, spec.id, trip, r.id, load, pickup, r.site)
     if w.request_states[r.id] is RequestState.tasked:  # the first trip puts the request in progress
         move(w, r.id, shipment.owner, RequestState.in_progress, 0.0, f"first trip by {spec.id}")
@@ -149,11 +153,16 @@ def _travel(
     env = w.env
     for leg in legs:
         route = leg.route
+        intel = route.intel if shipment is not None else None
+        if intel is not None and intel.without == "wait" and w.risk_now.get(route.key, route.risk) > 0:
+            yield from _await_intel(w, pool.spec.owner, intel)
         while route.key in w.closed:  # closed by an effect: wait at the leg's start until it reopens
             yield w.reopened(route.key)
         rng = w.streams(f"route:{route.key}")
         hours = route.time.sample(rng) if route.time is not None else route.distance_km / pool.spec.speed_kmh
         risk = w.risk_now.get(route.key, route.risk) if shipment is not None else 0.0
+        if risk > 0 and intel is not None:
+            risk = _assess(w, pool, route, trip, risk)
         escort = None
         if risk > 0 and shipment.request.escorts:
             escort = yield from _find_escort(w, shipment)
@@ -169,6 +178,28 @@ def _travel(
                 effects.start(w, effect, f"incident:{route.key}")
             return leg
     return None
+
+
+def _await_intel(w: World, planner: str, intel: Any) -> Generator[Any, Any, None]:
+    """Hold a loaded unit at the leg's start until ``planner`` holds a fresh edition of the intel fact (or ``wait_at_most`` runs out)."""
+    env = w.env
+    waited_since = env.now
+    while not w.fresh(intel.fact, planner, intel.fresh):
+        left = None if intel.wait_at_most is None else intel.wait_at_most - (env.now - waited_since)
+        if left is not None and left <= 0:
+            return
+        arrival = w.next_learned(intel.fact, planner)
+        yield arrival if left is None else arrival | env.timeout(left)
+
+
+def _assess(w: World, pool: Pool, route: Any, trip: str, risk: float) -> float:
+    """The risk of a loaded leg as its planner's security information leaves it, recorded with its basis."""
+    intel, planner = route.intel, pool.spec.owner
+    fresh = w.fresh(intel.fact, planner, intel.fresh)
+    assessed = risk * intel.risk_factor if fresh else risk
+    basis = f"fresh {intel.fact}" if fresh else f"no {intel.fact} issued in the last {intel.fresh:g}h"
+    w.emit(RiskAssessed, planner, pool.spec.id, trip, route.key, assessed, basis)
+    return assessed
 
 
 def _find_escort(w: World, shipment: Shipment) -> Generator[Any, Any, tuple[Pool, Any] | None]:

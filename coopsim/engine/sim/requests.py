@@ -181,6 +181,9 @@ def _lifecycle(w: World, request_id: str) -> Generator[Any, Any, None]:
     env = w.env
     r = w.request(request_id)
     about = f"request:{r.id}"
+    if r.requires is not None and r.requires not in w.knowledge[r.from_]:
+        yield w.when(FactKnown(r.requires, r.from_))  # the requester waits until it knows what the request needs
+        r = w.request(request_id)
     announce(w, r.id, r.from_, note=f"to {r.to}")
     revisions = 0
     while True:

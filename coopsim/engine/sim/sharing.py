@@ -77,6 +77,7 @@ def learn(w: World, actor: str, fact: Fact, source: str, via: str, edition: int 
         issued = w.first_known.setdefault(fact.id, now)
     w.emit(FactLearned, actor, fact.id, source, via, now - issued, edition)
     w.signal(FactKnown(fact.id, actor))
+    w.learned(fact.id, actor)
     env = w.env
     if actor == fact.origin:
         for recipient in fact.distribution:

@@ -135,6 +135,7 @@ class World:
     arrived_requests: dict[str, Request] = field(default_factory=dict)
     """Requests an arrival stream brought, by id (the scenario's own are in ``scenario``)."""
     arrived_injects: dict[int, Inject] = field(default_factory=dict)
+    _learned: dict[tuple[str, str], simpy.Event] = field(default_factory=dict)
     authorities_in_force: set[str] = field(default_factory=set)
     """Standing authorities granted so far: requests of their operation are approved by the holder."""
 
@@ -289,15 +290,47 @@ class World:
         else:
             shipment.add(tonnes)
 
-    def situation(self, owner: str) -> Situation:
-        """A read-only snapshot for a decider."""
+    def situation(self, owner: str, point: Any = None) -> Situation:
+        """A read-only snapshot for a decider (with ``point``: which of its options are closed, and why)."""
+        known = self.knowledge.get(owner, {})
+        closed = {
+            o.id: f"{o.id} needs {o.requires}, which {owner} does not know"
+            for o in (point.options if point is not None else ())
+            if o.requires is not None and o.requires not in known
+        }
         return Situation(
             t=self.env.now,
             owner=owner,
             knowledge=MappingProxyType({a: MappingProxyType(dict(k)) for a, k in self.knowledge.items()}),
             requests=MappingProxyType(dict(self.request_states)),
             assets=MappingProxyType({p: (pool.units.count, pool.units.capacity) for p, pool in self.pools.items()}),
+            closed=MappingProxyType(closed),
         )
+
+    def next_learned(self, fact: str, actor: str) -> simpy.Event:
+        """An event that fires the next time ``actor`` learns an edition of ``fact``."""
+        key = (fact, actor)
+        event = self._learned.get(key)
+        if event is None:
+            event = self._learned[key] = self.env.event()
+        return event
+
+    def learned(self, fact: str, actor: str) -> None:
+        """Wake whatever waits for ``actor`` to learn ``fact`` (an edition has just arrived)."""
+        event = self._learned.pop((fact, actor), None)
+        if event is not None:
+            event.succeed()
+
+    def fresh(self, fact_id: str, actor: str, within: float) -> bool:
+        """Whether ``actor`` holds an edition of ``fact_id`` issued within ``within`` hours of now."""
+        known = self.knowledge.get(actor, {}).get(fact_id)
+        if known is None:
+            return False
+        fact = self.scenario.by_id["facts"][fact_id]
+        issued = fact.issued(known[2])
+        if issued is None:
+            issued = self.first_known.get(fact_id, known[0])
+        return self.env.now - issued <= within
 
 
 def build(scenario: Scenario, seed: int, decider: Decider, sinks: list[Any], record_limit: int | None = None) -> World:
