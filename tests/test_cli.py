@@ -60,6 +60,7 @@ def assert_one_line_error(result, line: str) -> None:
         ["schema"],
         ["report"],
         ["compare"],
+        ["check-decisions"],
         ["sweep"],
         ["new"],
         ["msel"],
@@ -81,6 +82,7 @@ def test_group_help_lists_every_command(runner):
     result = runner.invoke(main, ["--help"])
     commands = result.output.split("Commands:", 1)[1]
     assert [line.split()[0] for line in commands.strip().splitlines()] == [
+        "check-decisions",
         "compare",
         "msel",
         "new",

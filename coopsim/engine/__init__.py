@@ -22,6 +22,7 @@ For the command line and for notebooks::
 
 from coopsim.engine.experiments.archive import ARCHIVE_FILES, Archive, ArchiveError
 from coopsim.engine.experiments.comparison import Comparison, compare, counterfactuals, sweep
+from coopsim.engine.experiments.decisions import MOVE, Effect, PointCheck, check_decisions
 from coopsim.engine.experiments.design import BASELINE, experiment_key, factorial, point_label, sweep_grid
 from coopsim.engine.experiments.executors import DaskMissing, dask_executor
 from coopsim.engine.experiments.stats import Interval, Paired, mean_ci, paired
@@ -60,6 +61,10 @@ __all__ = [
     "ArchiveError",
     "BASELINE",
     "Comparison",
+    "Effect",
+    "MOVE",
+    "PointCheck",
+    "check_decisions",
     "DaskMissing",
     "Decider",
     "Decision",

@@ -20,7 +20,7 @@ from collections import Counter
 from typing import Any
 
 from coopsim import __version__
-from coopsim.engine import BASELINE, Comparison, Scenario, better, experiment_key, mean_ci
+from coopsim.engine import BASELINE, Comparison, PointCheck, Scenario, better, experiment_key, mean_ci
 
 from .summary import format_value
 
@@ -117,3 +117,33 @@ def build_comparison(scenario: Scenario, result: Comparison) -> dict[str, Any]:
             "coopsim_version": __version__,
         },
     }
+
+
+def decisions_table(scenario: Scenario, checks: list[PointCheck], replications: int) -> str:
+    """Plain text for ``coopsim check-decisions``: each alternative against the default, objective by objective."""
+    lines = [f"{scenario.scenario.name}: each option of each decision point over {replications} seeds (paired by seed; others by default)"]
+    for check in checks:
+        verdict = "COSMETIC: no option moves any objective" if check.cosmetic else "matters"
+        lines.append(f"\n{check.point}  [default {check.default}]  {verdict}")
+        for option, effects in check.effects.items():
+            for e in effects:
+                what = []
+                if "mean" in e.reasons:
+                    what.append(f"mean {format_value(e.metric, e.default.mean)} -> {format_value(e.metric, e.option.mean)}")
+                if "rating" in e.reasons:
+                    what.append(f"rating {e.default.rating} -> {e.option.rating}")
+                if "measured" in e.reasons:
+                    what.append(f"measured in {e.default.measured} -> {e.option.measured} of {replications} runs")
+                means = f"{format_value(e.metric, e.default.mean)} -> {format_value(e.metric, e.option.mean)}"
+                text = "; ".join(what) if what else f"no move (mean {means}, rating {e.option.rating})"
+                lines.append(f"  {option:<20} {e.objective:<28} {text}")
+        for error in check.errors:
+            lines.append(f"  failed: {error}")
+    cosmetic = [c.point for c in checks if c.cosmetic]
+    if not checks:
+        lines.append("\nThe scenario has no decision points.")
+    elif cosmetic:
+        lines.append(f"\n{len(cosmetic)} of {len(checks)} decision points are cosmetic: {', '.join(cosmetic)}")
+    else:
+        lines.append(f"\nEvery decision point ({len(checks)}) moves at least one objective.")
+    return "\n".join(lines)

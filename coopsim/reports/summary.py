@@ -16,8 +16,8 @@ def format_value(metric: str, value: float | None) -> str:
     unit = METRICS[split_metric(metric)[0]].unit
     if unit == "share":
         return f"{value:.0%}"
-    if unit == "count":
-        return f"{value:,.0f}"
+    if unit == "count":  # a mean over runs keeps its fraction: 1.45 incidents, not 1
+        return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
     return f"{value:,.1f} {unit}"
 
 

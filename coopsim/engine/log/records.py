@@ -301,12 +301,55 @@ class RiskAssessed(Record):
 @_kind("escort_joined")
 @dataclass(frozen=True, slots=True)
 class EscortJoined(Record):
-    """An escort from ``escort`` joined ``trip`` for the leg on ``route``."""
+    """``unit`` of escort pool ``escort`` took ``trip`` in its convoy on ``route``, after ``waited`` hours at the leg's start."""
 
     asset: str
     trip: str
     escort: str
     route: str
+    unit: str
+    waited: float
+
+
+@_kind("escort_dispatched")
+@dataclass(frozen=True, slots=True)
+class EscortDispatched(Record):
+    """Escort ``unit`` of ``asset`` set off from ``origin`` to meet a convoy at ``destination``, ``hours`` away."""
+
+    asset: str
+    unit: str
+    origin: str
+    destination: str
+    hours: float
+
+
+@_kind("escort_withdrawn")
+@dataclass(frozen=True, slots=True)
+class EscortWithdrawn(Record):
+    """Escort ``unit`` of ``asset`` left station at the end of its endurance; back at ``back`` (None: for good)."""
+
+    asset: str
+    unit: str
+    back: float | None
+
+
+@_kind("asset_activated")
+@dataclass(frozen=True, slots=True)
+class AssetActivated(Record):
+    """``asset`` was activated (``cause``: the event it waited for) and will be available at ``ready_at``."""
+
+    asset: str
+    cause: str
+    lead_time: float
+    ready_at: float
+
+
+@_kind("asset_ready")
+@dataclass(frozen=True, slots=True)
+class AssetReady(Record):
+    """``asset`` became available: activated and through its lead time, or past its ``available_from``."""
+
+    asset: str
 
 
 @_kind("incident")

@@ -401,6 +401,8 @@ def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
     for i, a in enumerate(s.assets):
         yield from actor(a.owner, "assets", i, "owner")
         yield from ref("location", locations, a.base, "assets", i, "base")
+        if a.activation is not None:
+            yield from _check_trigger(s, doc, a.activation.after, ("assets", i, "activation", "after"), ref, actor)
     for i, f in enumerate(s.facts):
         yield from actor(f.origin, "facts", i, "origin")
         for j, d in enumerate(f.distribution):
@@ -649,6 +651,7 @@ def _check_request(s: Scenario, doc: Document, base: Path_, r, ref, actor) -> It
         if pickup not in by["locations"]:
             continue
         # Out to the pickup and the site, and back to base from the site (or from wherever an incident stops it).
+        onward: tuple = ()
         try:
             onward = find_path(s, pool, pickup, r.site)
             stops = [pickup, *(leg.origin for leg in onward), r.site]
@@ -663,6 +666,33 @@ def _check_request(s: Scenario, doc: Document, base: Path_, r, ref, actor) -> It
             except LookupError as exc:
                 yield Problem(doc.position((*base, "assets", j)), str(exc), f"{pool.mode.value} routes joining {leg_from} to {leg_to}")
                 break
+        else:
+            yield from _check_escort_reach(s, doc, base, r, onward)
+
+
+def _check_escort_reach(s: Scenario, doc: Document, base: Path_, r, onward) -> Iterable[Problem]:
+    """Each escort pool must reach every risky loaded leg's start from its base, and again from the leg's end (for the next convoy)."""
+    by = s.by_id
+    effects = [e for i in s.injects for e in i.effects] + [e for rt in s.routes for e in rt.on_incident]
+    made_risky = {e.route for e in effects if e.route is not None and e.risk}
+    onward = [leg for leg in onward if leg.route.risk > 0 or leg.route.key in made_risky or leg.route.id in made_risky]
+    for k, e in enumerate(r.escorts):
+        escort = by["assets"].get(e)
+        if escort is None or escort.role is not Role.escort or escort.base not in by["locations"]:
+            continue
+        for leg in onward:
+            for start in (escort.base, leg.destination):
+                if start == leg.origin:
+                    continue
+                try:
+                    find_path(s, escort, start, leg.origin)
+                except LookupError as exc:
+                    yield Problem(
+                        doc.position((*base, "escorts", k)),
+                        f"escort pool {e} cannot meet convoys at {leg.origin}: {exc}",
+                        f"{escort.mode.value} routes joining {start} to {leg.origin}",
+                    )
+                    return
 
 
 def _check_trigger(s: Scenario, doc: Document, t, path: Path_, ref, actor) -> Iterable[Problem]:

@@ -413,13 +413,20 @@ class Asset(Model):
     mode: Mode
     count: int = Field(1, strict=True, ge=1)
     capacity: float | None = Field(None, gt=0, description="lift: tonnes per trip")
-    convoy: int | None = Field(None, strict=True, ge=1, description="escort: lift units one escort unit covers at once (default 1)")
+    convoy: int | None = Field(
+        None, strict=True, ge=1, description="escort: the most lift units one escort unit takes in a convoy (default 1)"
+    )
     speed_kmh: float | None = Field(None, gt=0)
     base: Id
     military: bool = True
     load_time: Distribution = "0h"
     unload_time: Distribution = "0h"
     available_from: Duration = "0h"
+    activation: Activation | None = Field(
+        None, description="force generation: the asset becomes available after an event plus a lead time, not on a fixed date"
+    )
+    endurance: Duration | None = Field(None, description="escort: how long a unit stays on station before it must leave")
+    replenish: Duration | None = Field(None, description="escort: time away to replenish after its endurance (default: it leaves for good)")
 
     @model_validator(mode="after")
     def _role_fits(self) -> Asset:
@@ -430,8 +437,14 @@ class Asset(Model):
                 raise ValueError("a lift asset needs a capacity (expected capacity: tonnes per trip)")
             if self.convoy is not None:
                 raise ValueError("convoy is for escorts (expected role: escort, or no convoy)")
+            if self.endurance is not None or self.replenish is not None:
+                raise ValueError("endurance and replenish are for escorts (expected role: escort, or neither)")
         elif self.capacity is not None:
             raise ValueError("an escort carries no cargo (expected convoy: the lift units it covers, not capacity)")
+        if self.replenish is not None and self.endurance is None:
+            raise ValueError("replenish follows an endurance (expected endurance: how long a unit stays on station)")
+        if self.endurance is not None and self.endurance <= 0:
+            raise ValueError("an endurance must be positive (expected e.g. endurance: 30d)")
         return self
 
     @property
@@ -720,6 +733,13 @@ class Arrivals(Model):
     def every_at(self, t: float) -> Distribution:
         """The interval distribution in force at ``t``."""
         return next((p.every for p in self.phases if t < p.until), self.every)
+
+
+class Activation(Model):
+    """Force generation: an asset is activated when ``after`` fires, and available ``lead_time`` later (activation, transit)."""
+
+    after: Trigger
+    lead_time: Distribution = "0h"
 
 
 class Authority(Model):

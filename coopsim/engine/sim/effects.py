@@ -9,7 +9,8 @@ runtime state. Nothing in the scenario is edited:
   leg's start until it reopens, and new paths avoid it where another way
   exists;
 * a route's **risk** is replaced while the effect lasts;
-* **assets out of service**: their units are taken as they come free and held;
+* **assets out of service**: their units are taken as they come free and held
+  (an escort unit with a convoy sees it to the leg's end first);
 * **staff on duty**: officers are taken off duty (held) or put back. Each
   actor's staff resource is sized for the most officers any effect puts on
   duty;
@@ -30,7 +31,7 @@ import simpy
 
 from coopsim.engine.log.records import EffectEnded, EffectStarted, Incident
 from coopsim.engine.scenario.model import Effect, Route
-from coopsim.engine.sim.world import World
+from coopsim.engine.sim.world import EscortUnit, World
 
 CONTROL = "SIMCELL"
 
@@ -76,8 +77,9 @@ def _apply(w: World, e: Effect, kind: str, ident: str):
         return None
     if kind == "asset":
         pool = w.pools[ident]
-        units = (e.out or pool.spec.count) * (pool.spec.convoy or 1 if pool.spec.role.value == "escort" else 1)
-        return _hold(w, pool.units, units)
+        if pool.escorts:
+            return _hold_escorts(w, pool.escorts, e.out or pool.spec.count)
+        return _hold(w, pool.units, e.out or pool.spec.count)
     if kind == "actor":
         before = w.on_duty(ident)
         w.set_staff(ident, e.staff)
@@ -108,5 +110,19 @@ def _hold(w: World, resource: simpy.Resource, n: int):
                 resource.release(req)
             else:
                 req.cancel()
+
+    return undo
+
+
+def _hold_escorts(w: World, units: list[EscortUnit], n: int):
+    """Take ``n`` escort units out of service (free ones first; one with a convoy sees it to the leg's end) until undone."""
+    held = sorted((u for u in units if not u.held), key=lambda u: u.busy)[:n]
+    for unit in held:
+        unit.held = True
+
+    def undo() -> None:
+        for unit in held:
+            unit.held = False
+        w.escort_freed()
 
     return undo

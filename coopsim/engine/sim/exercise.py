@@ -19,13 +19,13 @@ from collections.abc import Generator
 from typing import Any
 
 from coopsim.engine.log.records import AuthorityGranted, DecisionTaken, InjectAcknowledged, InjectReleased
-from coopsim.engine.scenario.model import Authority, Inject, Trigger
-from coopsim.engine.sim import arrivals, effects
+from coopsim.engine.scenario.model import Authority, Inject
+from coopsim.engine.sim import arrivals, effects, forces
 from coopsim.engine.sim.deciders import Decision, fallback
 from coopsim.engine.sim.messaging import staff_time
 from coopsim.engine.sim.requests import submit
 from coopsim.engine.sim.sharing import learn, share
-from coopsim.engine.sim.signals import DecisionMade, InjectOut, ReleaseOrdered, of_trigger
+from coopsim.engine.sim.signals import DecisionMade, InjectOut, ReleaseOrdered
 from coopsim.engine.sim.world import World
 
 
@@ -46,33 +46,19 @@ def start(w: World) -> None:
     for authority in s.authorities:
         env.process(_authority(w, authority))
     arrivals.start(w)
+    forces.start(w)
 
 
 def _authority(w: World, authority: Authority) -> Generator[Any, Any, None]:
     """A standing authority comes into force at the start, or when its ``after`` trigger fires."""
     if authority.after is not None:
-        yield from wait_for(w, authority.after)
+        yield from w.after(authority.after)
     w.authorities_in_force.add(authority.id)
     w.emit(AuthorityGranted, authority.holder, authority.id, authority.operation, authority.holder)
 
 
-def _until(w: World, t: float) -> Generator[Any, Any, None]:
-    if t > w.env.now:
-        yield w.env.timeout(t - w.env.now)
-
-
-def wait_for(w: World, trigger: Trigger) -> Generator[Any, Any, None]:
-    """Wait until ``trigger`` fires."""
-    if trigger.at is not None:
-        yield from _until(w, trigger.at)
-    else:
-        yield w.when(of_trigger(trigger))
-    if trigger.delay:
-        yield w.env.timeout(trigger.delay)
-
-
 def _fact_at(w: World, fact_id: str, t: float) -> Generator[Any, Any, None]:
-    yield from _until(w, t)
+    yield from w.until(t)
     edition = 0
     while True:
         fact = w.scenario.by_id["facts"][fact_id]
@@ -84,16 +70,16 @@ def _fact_at(w: World, fact_id: str, t: float) -> Generator[Any, Any, None]:
 
 
 def _request_at(w: World, request_id: str, t: float) -> Generator[Any, Any, None]:
-    yield from _until(w, t)
+    yield from w.until(t)
     submit(w, request_id)
 
 
 def _inject(w: World, seq: int) -> Generator[Any, Any, None]:
     inj = w.inject(seq)
     if inj.time is not None:
-        yield from _until(w, inj.time)
+        yield from w.until(inj.time)
     elif inj.trigger is not None:
-        yield from wait_for(w, inj.trigger)
+        yield from w.after(inj.trigger)
     else:
         yield w.when(ReleaseOrdered(seq))
     release(w, seq)
@@ -101,7 +87,7 @@ def _inject(w: World, seq: int) -> Generator[Any, Any, None]:
 
 def release_at(w: World, seq: int, t: float) -> Generator[Any, Any, None]:
     """Release inject ``seq`` at time ``t``: a facilitator releasing a contingency inject."""
-    yield from _until(w, t)
+    yield from w.until(t)
     release(w, seq)
 
 
@@ -135,7 +121,7 @@ def _acknowledge(w: World, inj: Inject, actor: str) -> Generator[Any, Any, None]
 
 def _decision(w: World, index: int) -> Generator[Any, Any, None]:
     point = w.scenario.decision_points[index]
-    yield from wait_for(w, point.trigger)
+    yield from w.after(point.trigger)
     point = w.scenario.decision_points[index]
     situation = w.situation(point.owner, point)
     decision = w.decider.decide(point, situation)

@@ -8,9 +8,11 @@ unloads into the site's stock, and returns to base, where the unit is free
 again.
 
 A loaded leg on a route with a ``risk`` may meet an incident (piracy, an
-IED). An escort from the request's escort pools cuts that risk to the route's
-``escorted_risk``; under ``escort_policy: wait`` a trip waits for a free
-escort, under ``sail`` it sails unescorted when none is free. An incident
+IED). An escort unit from the request's escort pools (see
+:mod:`coopsim.engine.sim.forces`: convoys, escort transits, endurance) cuts
+that risk to the route's ``escorted_risk``; under ``escort_policy: wait`` a
+trip waits for an escort, under ``sail`` it sails alone when none is free.
+A pool that waits for an activation dispatches nothing until it is ready. An incident
 loses the load, which is put back to be carried again, and holds the unit for
 the route's ``incident_delay``.
 """
@@ -26,7 +28,7 @@ import simpy
 from coopsim.engine.log.records import Delivery, EscortJoined, Incident, RiskAssessed, TripEnded, TripStarted
 from coopsim.engine.scenario.model import Request, RequestState
 from coopsim.engine.scenario.routing import Leg
-from coopsim.engine.sim import effects
+from coopsim.engine.sim import effects, forces
 from coopsim.engine.sim.lifecycle import move
 from coopsim.engine.sim.signals import FactKnown
 from coopsim.engine.sim.world import Pool, World
@@ -95,8 +97,7 @@ def fulfil(w: World, request: Request, owner: str) -> Generator[Any, Any, None]:
 def _dispatch(w: World, shipment: Shipment, pool: Pool) -> Generator[Any, Any, None]:
     """Commit ``pool``'s units to trips until the shipment is done; idle while no cargo is unclaimed."""
     env = w.env
-    if env.now < pool.spec.available_from:
-        yield env.timeout(pool.spec.available_from - env.now)
+    yield from w.until_ready(pool)
     while not shipment.done.triggered:
         if shipment.unclaimed <= EPSILON:
             yield shipment.more_work() | shipment.done
@@ -163,17 +164,21 @@ def _travel(
         risk = w.risk_now.get(route.key, route.risk) if shipment is not None else 0.0
         if risk > 0 and intel is not None:
             risk = _assess(w, pool, route, trip, risk)
-        escort = None
+        convoy = None
         if risk > 0 and shipment.request.escorts:
-            escort = yield from _find_escort(w, shipment)
-            if escort is not None:
-                w.emit(EscortJoined, pool.spec.owner, pool.spec.id, trip, escort[0].spec.id, route.key)
+            called = env.now
+            convoy = yield from forces.escort(w, shipment, leg, hours)
+            if convoy is not None:
+                hours = convoy.hours  # a convoy keeps together
+                w.emit(
+                    EscortJoined, pool.spec.owner, pool.spec.id, trip, convoy.pool.spec.id, route.key, convoy.unit.name, env.now - called
+                )
                 risk = route.escorted_risk
         yield env.timeout(hours)
-        if escort is not None:
-            escort[0].units.release(escort[1])
+        if convoy is not None:
+            forces.arrived(w, convoy, leg.destination)
         if risk > 0 and rng.random() < risk:
-            w.emit(Incident, pool.spec.owner, pool.spec.id, trip, shipment.request.id, route.key, escort is not None, load)
+            w.emit(Incident, pool.spec.owner, pool.spec.id, trip, shipment.request.id, route.key, convoy is not None, load)
             for effect in route.on_incident:
                 effects.start(w, effect, f"incident:{route.key}")
             return leg
@@ -200,30 +205,3 @@ def _assess(w: World, pool: Pool, route: Any, trip: str, risk: float) -> float:
     basis = f"fresh {intel.fact}" if fresh else f"no {intel.fact} issued in the last {intel.fresh:g}h"
     w.emit(RiskAssessed, planner, pool.spec.id, trip, route.key, assessed, basis)
     return assessed
-
-
-def _find_escort(w: World, shipment: Shipment) -> Generator[Any, Any, tuple[Pool, Any] | None]:
-    """A free escort slot, or None when the policy is to sail without one.
-
-    A trip waiting for an escort also wakes when a decision patches the
-    scenario, so a new escort policy applies to ships already waiting.
-    """
-    env = w.env
-    while True:
-        pools = [w.pools[e] for e in shipment.request.escorts]
-        for pool in pools:
-            if pool.units.count < pool.units.capacity and env.now >= pool.spec.available_from:
-                slot = pool.units.request()
-                yield slot
-                return pool, slot
-        if shipment.request.escort_policy == "sail":
-            return None
-        pool = pools[0]
-        if env.now < pool.spec.available_from:
-            yield env.timeout(pool.spec.available_from - env.now) | w.next_patch()
-            continue
-        slot = pool.units.request()
-        yield slot | w.next_patch()
-        if slot.triggered:
-            return pool, slot
-        slot.cancel()

@@ -94,7 +94,10 @@ def civilian_alternative(w: World, r: Request) -> str | None:
             back = sum(leg_hours_mean(leg.route, pool) for leg in find_path(w.scenario, pool, r.site, pool.base))
         except LookupError:
             continue
-        start = max(0.0, pool.available_from - w.env.now) + out
+        ready_at = w.pools[pool.id].ready_at
+        if ready_at is None:
+            continue  # waiting for an activation: not an alternative the judge can count on
+        start = max(0.0, max(ready_at, pool.available_from) - w.env.now) + out
         trip = pool.load_time.mean + loaded + pool.unload_time.mean
         cycle = trip + back + out
         if start + trip > horizon:

@@ -52,7 +52,14 @@ class DecisionMade:
     option: str | None = None
 
 
-Signal = RequestReached | InjectOut | ReleaseOrdered | FactKnown | DecisionMade
+@dataclass(frozen=True, slots=True)
+class PoolActivated:
+    """An asset pool that waits for an event was activated: its lead time has begun."""
+
+    asset: str
+
+
+Signal = RequestReached | InjectOut | ReleaseOrdered | FactKnown | DecisionMade | PoolActivated
 
 
 def of_trigger(trigger: Trigger) -> Signal | None:

@@ -16,6 +16,7 @@ run without rebuilding anything.
 from __future__ import annotations
 
 import random
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -24,10 +25,10 @@ import simpy
 
 from coopsim.engine.log.records import Record
 from coopsim.engine.scenario.load import patch_scenario
-from coopsim.engine.scenario.model import Actor, Asset, Channel, Inject, Liaison, Marking, Request, RequestState, Scenario
+from coopsim.engine.scenario.model import Actor, Asset, Channel, Inject, Liaison, Marking, Request, RequestState, Role, Scenario
 from coopsim.engine.scenario.routing import Leg, find_path
 from coopsim.engine.sim.deciders import Decider, Situation
-from coopsim.engine.sim.signals import Signal
+from coopsim.engine.sim.signals import PoolActivated, Signal, of_trigger
 from coopsim.engine.sim.streams import Streams
 
 
@@ -86,13 +87,44 @@ class Post:
         return not any(w.from_ <= t < w.until for w in self.spec.absent)
 
 
+@dataclass(eq=False)
+class EscortUnit:
+    """One escort unit at runtime: where it is, and whether it can take a convoy now."""
+
+    name: str
+    at: str
+    on_station: bool = False
+    """In theatre: ready, and not away replenishing."""
+    busy: bool = False
+    held: bool = False
+    """Out of service by an effect."""
+    due: bool = False
+    """Its endurance has run out: it leaves when its convoy arrives."""
+    since: float = 0.0
+    """When it came on station."""
+
+    @property
+    def free(self) -> bool:
+        return self.on_station and not (self.busy or self.held or self.due)
+
+
 @dataclass
 class Pool:
-    """An asset pool at runtime: its units are committed one trip at a time."""
+    """An asset pool at runtime: lift units are committed one trip at a time; escort units one convoy at a time."""
 
     spec: Asset
     units: simpy.Resource
+    """Lift: one unit per trip (an escort pool's escort units are in ``escorts``)."""
     rng: random.Random
+    ready_at: float | None = 0.0
+    """When an activated asset's lead time ends (None until it is activated)."""
+    escorts: list[EscortUnit] = field(default_factory=list)
+
+    def usage(self) -> tuple[int, int]:
+        """(units busy, units in all)."""
+        if self.escorts:
+            return sum(u.busy for u in self.escorts), len(self.escorts)
+        return self.units.count, self.units.capacity
 
 
 @dataclass
@@ -138,6 +170,11 @@ class World:
     _learned: dict[tuple[str, str], simpy.Event] = field(default_factory=dict)
     authorities_in_force: set[str] = field(default_factory=set)
     """Standing authorities granted so far: requests of their operation are approved by the holder."""
+    forming: dict[tuple[str, str], Any] = field(default_factory=dict)
+    """Convoys forming at a leg's start, by (route key, origin): their escort is on its way."""
+    awaiting_escort: dict[str, int] = field(default_factory=dict)
+    """Lift units waiting for a free unit of each escort pool, by pool id."""
+    _escorts_changed: simpy.Event | None = None
 
     # -- records ---------------------------------------------------------------------------
     def emit(self, cls: type[Record], actor: str, *fields: Any) -> None:
@@ -208,6 +245,43 @@ class World:
         if self._patched is None:
             self._patched = self.env.event()
         return self._patched
+
+    def until(self, t: float) -> Generator[Any, Any, None]:
+        """Wait until time ``t`` (at once if it has passed)."""
+        if t > self.env.now:
+            yield self.env.timeout(t - self.env.now)
+
+    def after(self, trigger: Any) -> Generator[Any, Any, None]:
+        """Wait until ``trigger`` fires, and its ``delay``."""
+        if trigger.at is not None:
+            yield from self.until(trigger.at)
+        else:
+            yield self.when(of_trigger(trigger))
+        if trigger.delay:
+            yield self.env.timeout(trigger.delay)
+
+    def escorts_changed(self) -> simpy.Event:
+        """An event that fires when an escort unit next comes free, on station or back into service."""
+        if self._escorts_changed is None:
+            self._escorts_changed = self.env.event()
+        return self._escorts_changed
+
+    def escort_freed(self) -> None:
+        if self._escorts_changed is not None:
+            self._escorts_changed.succeed()
+            self._escorts_changed = None
+
+    def ready(self, pool: Pool) -> bool:
+        """Whether ``pool`` is available now: activated (if it waits for an event) and past its ``available_from``."""
+        return pool.ready_at is not None and self.env.now >= max(pool.ready_at, pool.spec.available_from)
+
+    def until_ready(self, pool: Pool) -> Generator[Any, Any, None]:
+        """Wait until ``pool`` is available (a decision may move ``available_from`` meanwhile)."""
+        while not self.ready(pool):
+            if pool.ready_at is None:
+                yield self.when(PoolActivated(pool.spec.id)) | self.next_patch()
+            else:
+                yield self.env.timeout(max(pool.ready_at, pool.spec.available_from) - self.env.now) | self.next_patch()
 
     def link_for(self, sender: str, recipient: str, marking: Marking) -> Link | None:
         """The quickest channel joining two actors that is cleared for ``marking``."""
@@ -303,7 +377,7 @@ class World:
             owner=owner,
             knowledge=MappingProxyType({a: MappingProxyType(dict(k)) for a, k in self.knowledge.items()}),
             requests=MappingProxyType(dict(self.request_states)),
-            assets=MappingProxyType({p: (pool.units.count, pool.units.capacity) for p, pool in self.pools.items()}),
+            assets=MappingProxyType({p: pool.usage() for p, pool in self.pools.items()}),
             closed=MappingProxyType(closed),
         )
 
@@ -350,7 +424,10 @@ def build(scenario: Scenario, seed: int, decider: Decider, sinks: list[Any], rec
     for lo in scenario.liaison:
         world.posts[lo.id] = Post(lo, simpy.Resource(env, lo.count), streams(f"liaison:{lo.id}"))
     for asset in scenario.assets:
-        world.pools[asset.id] = Pool(asset, simpy.Resource(env, asset.slots), streams(f"asset:{asset.id}"))
+        pool = Pool(asset, simpy.Resource(env, asset.slots), streams(f"asset:{asset.id}"), None if asset.activation else 0.0)
+        if asset.role is Role.escort:
+            pool.escorts = [EscortUnit(f"{asset.id}#{n}", asset.base) for n in range(1, asset.count + 1)]
+        world.pools[asset.id] = pool
     for loc in scenario.locations:
         if not loc.supply:
             world.stocks[loc.id] = simpy.Container(env, init=loc.stock)

@@ -154,4 +154,4 @@ def _assets(world: World, s: Scenario, seat: str | None):
     for a in s.assets:
         if seat is FACILITATOR or a.owner == seat:
             pool = world.pools[a.id]
-            yield AssetSeen(a.id, a.name, a.owner, a.kind, pool.units.count, pool.units.capacity)
+            yield AssetSeen(a.id, a.name, a.owner, a.kind, *pool.usage())
