@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 from conftest import records_of
 
-from coopsim.engine import ScenarioError, records
+from coopsim.engine import ScenarioError, loads_scenario, records
 
 ROUTE = "ramstein-islamabad-air"
 
@@ -235,3 +235,32 @@ def test_knowledge_mistakes_are_refused_with_their_place(vary, edit, message):
     with pytest.raises(ScenarioError) as caught:
         vary(edit)
     assert message in str(caught.value)
+
+
+HOLD_ENDS_AT_AN_AWKWARD_HOUR = """\
+scenario: {name: hold, start: 2000-01-01T00:00:00Z, duration: 20d}
+actors:
+  - {id: a, name: A, family: UN}
+  - {id: m, name: M, family: NATO, military: true}
+locations:
+  - {id: depot, name: Depot, kind: depot, supply: true}
+  - {id: site, name: Site}
+routes:
+  - {id: depot-site, from: depot, to: site, mode: road, time: 2h, risk: 0.1,
+     intel: {fact: threat, fresh: 24h, risk_factor: 0.5, without: wait, wait_at_most: 24h}}
+assets:
+  - {id: trucks, name: Trucks, owner: a, kind: trucks, mode: road, count: 1, capacity: 10, base: depot, military: false,
+     load_time: 234.847319h}
+facts:
+  - {id: threat, description: never shared with A, class: security, origin: m, at: 1h, every: 1d}
+requests:
+  - {id: r, kind: supply, from: a, to: a, quantity: 10, site: site, assets: [trucks], at: 1h}
+"""
+
+
+def test_a_hold_for_intel_ends_on_time_whatever_the_hour_it_began():
+    # the hold once re-summed its time left and, at this hour, waited 3e-14 h for ever
+    recs = records_of(loads_scenario(HOLD_ENDS_AT_AN_AWKWARD_HOUR, "hold.yaml"), seed=1)
+    assessed = [(round(r.t, 6), r.basis) for r in recs if r.kind == "risk_assessed"]
+    assert assessed == [(260.847319, "no threat issued in the last 24h")]  # loaded at 236.847319, held 24 h
+    assert [round(r.t, 6) for r in recs if r.kind == "delivery"] == [262.847319]

@@ -129,7 +129,7 @@ def escort(w: World, shipment: Any, leg: Leg, hours: float) -> Generator[Any, An
             transit = sum(_hours(leg, pool) for leg in legs)
             if transit > 0:
                 w.emit(EscortDispatched, pool.spec.owner, pool.spec.id, unit.name, unit.at, leg.origin, transit)
-                yield env.timeout(transit)
+            yield env.timeout(transit)  # even at once: lift units arriving this same hour still join
             unit.at = leg.origin
             if w.forming.get(key) is convoy:  # a full convoy may have been followed by another forming here
                 del w.forming[key]

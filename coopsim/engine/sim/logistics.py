@@ -188,13 +188,12 @@ def _travel(
 def _await_intel(w: World, planner: str, intel: Any) -> Generator[Any, Any, None]:
     """Hold a loaded unit at the leg's start until ``planner`` holds a fresh edition of the intel fact (or ``wait_at_most`` runs out)."""
     env = w.env
-    waited_since = env.now
+    timer = None if intel.wait_at_most is None else env.timeout(intel.wait_at_most)  # one timer: no drift from sums of floats
     while not w.fresh(intel.fact, planner, intel.fresh):
-        left = None if intel.wait_at_most is None else intel.wait_at_most - (env.now - waited_since)
-        if left is not None and left <= 0:
+        if timer is not None and timer.processed:
             return
         arrival = w.next_learned(intel.fact, planner)
-        yield arrival if left is None else arrival | env.timeout(left)
+        yield arrival if timer is None else arrival | timer
 
 
 def _assess(w: World, pool: Pool, route: Any, trip: str, risk: float) -> float:
