@@ -89,6 +89,8 @@ def _with_objective_and_hold(d: dict) -> None:
 def test_each_option_runs_against_the_default_on_the_same_seeds(vary):
     checks = check_decisions(vary(_with_objective_and_hold), replications=3, workers=1)
     assert [(c.point, c.default, c.cosmetic) for c in checks] == [("dp_priority", "standard", True), ("dp_hold", "go", False)]
+    assert [list(c.effects) for c in checks] == [["standard", "surge"], ["go", "hold"]]  # every option forced, the default too
+    assert not any(e.moves for e in checks[1].effects["go"])  # forcing what would be decided anyway changes nothing
     surge = {e.objective: e for e in checks[0].effects["surge"]}
     assert not any(e.moves for e in surge.values())
     hold = {e.objective: e for e in checks[1].effects["hold"]}
@@ -131,3 +133,15 @@ def test_bad_input_gets_one_located_line(tmp_path):
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1 and "bad.yaml:" in result.output
+
+
+def test_where_a_policy_decides_forcing_the_default_option_is_an_alternative(vary):
+    def edit(d):
+        _with_objective_and_hold(d)
+        d["decision_points"][1]["policy"] = [{"if": {"request": "airlift", "state": "approved"}, "choose": "hold"}]
+
+    check = check_decisions(vary(edit), replications=3, workers=1)[1]
+    assert check.policy and not check.cosmetic
+    assert not any(e.moves for e in check.effects["hold"])  # the policy holds anyway
+    go = {e.objective: e for e in check.effects["go"]}
+    assert go["obj_first"].option.mean - go["obj_first"].default.mean == pytest.approx(-22.0)

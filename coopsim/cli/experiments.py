@@ -156,9 +156,11 @@ def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | 
 def check_decisions(file: str, replications: int, workers: int | None, overrides: tuple[str, ...]) -> None:
     """Check that every decision point matters: run each option over seeded replications.
 
-    Each option of each decision point runs for the same seeds, with the
-    other points deciding by default (policies included), and is compared
-    pair by pair with the default option on every objective. An option moves
+    The scenario runs as it decides by itself (each point's policy, else its
+    default option), then with each option of each decision point forced in
+    turn, the other points deciding by themselves, all on the same seeds.
+    Each forced option is compared pair by pair with the run as decided on
+    every objective. An option moves
     an objective when its mean changes by 10 % or more with a paired 95 %
     interval that excludes zero, when the objective's usual rating changes,
     or when the metric is measured in 10 % more or fewer runs. A point none

@@ -121,10 +121,14 @@ def build_comparison(scenario: Scenario, result: Comparison) -> dict[str, Any]:
 
 def decisions_table(scenario: Scenario, checks: list[PointCheck], replications: int) -> str:
     """Plain text for ``coopsim check-decisions``: each alternative against the default, objective by objective."""
-    lines = [f"{scenario.scenario.name}: each option of each decision point over {replications} seeds (paired by seed; others by default)"]
+    lines = [
+        f"{scenario.scenario.name}: each option of each decision point forced over {replications} seeds, against the run as "
+        "decided (policies, else defaults), paired by seed"
+    ]
     for check in checks:
         verdict = "COSMETIC: no option moves any objective" if check.cosmetic else "matters"
-        lines.append(f"\n{check.point}  [default {check.default}]  {verdict}")
+        decided = f"policy, else {check.default}" if check.policy else f"default {check.default}"
+        lines.append(f"\n{check.point}  [{decided}]  {verdict}")
         for option, effects in check.effects.items():
             for e in effects:
                 what = []

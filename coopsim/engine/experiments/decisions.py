@@ -1,12 +1,15 @@
 """Does every decision matter? Each option of each decision point, run over seeded replications.
 
 An exercise forces real decisions only if the options lead somewhere
-different. :func:`check_decisions` runs every option of every decision point
-(the other points deciding as they would by default, policies included) over
-the same seeds, with common random numbers, and compares each alternative with
-the default option on every objective's metric.
+different. :func:`check_decisions` runs the scenario as it decides by itself
+(each point's policy, or else its default option) and then every option of
+every decision point forced in turn (the other points deciding by themselves),
+over the same seeds with common random numbers, and compares each forced
+option with the run as decided on every objective's metric. Every option is
+forced, the default too: where a policy chooses another option, the default
+is an alternative like any other.
 
-An alternative **moves** an objective when, against the default:
+An option **moves** an objective when, against the run as decided:
 
 * its mean changes by at least :data:`MOVE` (10 %) of the larger of the two
   means, and the paired 95 % interval of the difference excludes zero (so a
@@ -16,7 +19,7 @@ An alternative **moves** an objective when, against the default:
   delivery that happens, a request that completes) changes by at least
   :data:`MOVE`.
 
-A point none of whose alternatives moves any objective is **cosmetic**: the
+A point none of whose options moves any objective is **cosmetic**: the
 players' choice there changes nothing the exercise measures.
 """
 
@@ -69,7 +72,8 @@ class PointCheck:
 
     point: str
     default: str
-    effects: dict[str, tuple[Effect, ...]]  # option -> one Effect per objective
+    policy: bool  # whether a policy decides the point (else its default option)
+    effects: dict[str, tuple[Effect, ...]]  # option -> one Effect per objective, against the run as decided
     errors: tuple[str, ...]  # replications that failed
 
     @property
@@ -122,10 +126,10 @@ def check_decisions(
     base_seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> list[PointCheck]:
-    """Run each option of each decision point over ``replications`` seeds, the other points deciding by default.
+    """Run each option of each decision point over ``replications`` seeds, the other points deciding by themselves.
 
-    Replication *i* of every option uses seed ``base_seed + i``. The default
-    option runs once per seed and serves every point as its baseline.
+    Replication *i* of every option uses seed ``base_seed + i``. The run as
+    decided (no option forced) runs once per seed and is every point's baseline.
     """
     seed0 = scenario.scenario.seed if base_seed is None else base_seed
     points = scenario.decision_points
@@ -136,8 +140,6 @@ def check_decisions(
     labels: dict[str, tuple[str, str]] = {}
     for point in points:
         for option in point.options:
-            if option.id == point.default:
-                continue
             label = f"{point.id}={option.id}"
             labels[label] = (point.id, option.id)
             todo += [Replication(label, i, seed0 + i, choices=((point.id, option.id),)) for i in range(replications)]
@@ -156,5 +158,5 @@ def check_decisions(
             runs = sorted(by_label.get(label, []), key=lambda o: o.job.replication)
             errors += [f"{option}, seed {o.job.seed}: {o.error}" for o in runs if o.error]
             effects[option] = tuple(effect(obj, defaults, runs) for obj in scenario.objectives)
-        checks.append(PointCheck(point.id, point.default, effects, tuple(errors)))
+        checks.append(PointCheck(point.id, point.default, bool(point.policy), effects, tuple(errors)))
     return checks
