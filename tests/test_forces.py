@@ -306,3 +306,22 @@ def test_a_full_convoy_and_the_next_one_form_at_the_same_place_side_by_side(vary
         (37.0, "guards#2", "muzaffarabad", "camp"),
     ]
     assert food(recs) == [17.0, 17.0, 37.0, 37.0]
+
+
+def test_only_legs_sailed_without_escort_are_assessed_on_the_planners_intel(vary):
+    def edit(d):
+        _convoy(d)
+        d["facts"].append({"id": "threat", "description": "Threat picture", "class": "security", "origin": "shape", "at": "0h"})
+        d["routes"][-2]["intel"] = {"fact": "threat", "risk_factor": 0.5}
+        d["requests"][-1]["escort_policy"] = "sail"
+
+    recs = records_of(vary(edit))
+    no = "no threat issued in the last 24h"
+    # trips 1 and 2 sail under escort and are not assessed; 3 and 4 sail alone, are struck, and their resends 5 and 6 too
+    assert of(recs, records.RiskAssessed, "trip", "risk", "basis") == [
+        (2.0, "trip3", 1.0, no),
+        (2.0, "trip4", 1.0, no),
+        (28.0, "trip5", 1.0, no),
+        (28.0, "trip6", 1.0, no),
+    ]
+    assert of(recs, records.EscortJoined, "trip") == [(7.0, "trip1"), (7.0, "trip2"), (66.0, "trip10"), (66.0, "trip11")]

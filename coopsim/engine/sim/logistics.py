@@ -162,8 +162,6 @@ def _travel(
         rng = w.streams(f"route:{route.key}")
         hours = route.time.sample(rng) if route.time is not None else route.distance_km / pool.spec.speed_kmh
         risk = w.risk_now.get(route.key, route.risk) if shipment is not None else 0.0
-        if risk > 0 and intel is not None:
-            risk = _assess(w, pool, route, trip, risk)
         convoy = None
         if risk > 0 and shipment.request.escorts:
             called = env.now
@@ -174,6 +172,8 @@ def _travel(
                     EscortJoined, pool.spec.owner, pool.spec.id, trip, convoy.pool.spec.id, route.key, convoy.unit.name, env.now - called
                 )
                 risk = route.escorted_risk
+        if convoy is None and risk > 0 and intel is not None:  # under escort the escort's picture counts, not the planner's
+            risk = _assess(w, pool, route, trip, risk)
         yield env.timeout(hours)
         if convoy is not None:
             forces.arrived(w, convoy, leg.destination)
