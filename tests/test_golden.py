@@ -77,3 +77,12 @@ def test_the_library_exercises_every_part_of_the_engine():
     assert with_policy
     taken = [r for name in with_policy for r in run(load_scenario(name, variant="no_info_sharing"), keep_records=True).records]
     assert any(r.kind == "decision_taken" and r.by == "policy" for r in taken)  # the owner's knowledge chose
+
+
+@pytest.mark.parametrize("name", [b.name for b in BUNDLED])
+def test_every_decision_point_of_a_bundled_scenario_moves_an_objective(name):
+    from coopsim.engine import check_decisions
+
+    checks = check_decisions(load_scenario(name), 20, workers=1)
+    assert checks and not [c.point for c in checks if c.cosmetic]
+    assert not [e for c in checks for e in c.errors]
