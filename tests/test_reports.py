@@ -64,10 +64,8 @@ def test_a_rated_p_objective_is_a_strength_to_sustain(mini):
     x = lesson(_objective(mini, "obj_cycle"), "P", 63.0, evidence(mini, cycle=63.0))
     assert x.kind == "strength"
     assert x.conclusion == "Performed without challenges: deliberation at nac set the pace of the response."
-    assert x.recommendation == (
-        "Sustain: record this as a good practice and keep it in the next exercise "
-        "(agree criteria under which nac pre-authorises such requests)."
-    )
+    # a strength sustains what worked: it never advises adding or changing what was not a constraint
+    assert x.recommendation == "Sustain: record the arrangements behind this objective as a good practice and keep them in the next exercise."
 
 
 def test_withheld_fact_is_traced_to_the_agreement(mini):
@@ -97,9 +95,12 @@ def test_incidents_call_for_escorts(mini):
     assert x.recommendation == "Escort loaded transits on coast, and hold sailings until an escort is free."
 
 
-def test_the_scenario_recommendation_wins_for_an_area_for_improvement(mini):
+def test_the_planners_recommendation_is_kept_apart_from_the_finding(mini):
+    # the planners' standing advice may name what already exists, or another cause: it never replaces the finding
     objective = _objective(mini, "obj_cycle").model_copy(update={"recommendation": "Post a liaison officer at OCHA."})
-    assert lesson(objective, "S", 90.0, evidence(mini, cycle=90.0)).recommendation == "Post a liaison officer at OCHA."
+    x = lesson(objective, "S", 90.0, evidence(mini, cycle=90.0))
+    assert x.planners_note == "Post a liaison officer at OCHA."
+    assert x.recommendation == "Agree criteria under which nac pre-authorises such requests."
 
 
 @pytest.mark.parametrize("name", ["pakistan-earthquake-2005", "somalia-wfp-escort-2008"])

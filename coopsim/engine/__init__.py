@@ -27,6 +27,7 @@ from coopsim.engine.experiments.design import BASELINE, experiment_key, factoria
 from coopsim.engine.experiments.executors import DaskMissing, dask_executor
 from coopsim.engine.experiments.stats import Interval, Paired, mean_ci, paired
 from coopsim.engine.log import records
+from coopsim.engine.log.causes import ACTIONABLE, Blocked, CriticalPath, Step, critical_path
 from coopsim.engine.log.lifecycle import MOVES, Part, Phase, PhaseSpan, RequestTrack, RequestTracks
 from coopsim.engine.log.outputs import (
     OutputDirError,
@@ -56,15 +57,20 @@ from coopsim.engine.tabletop.session import Session, SessionError, open_session,
 from coopsim.engine.tabletop.table import Tabletop
 
 __all__ = [
+    "ACTIONABLE",
     "ARCHIVE_FILES",
     "Archive",
     "ArchiveError",
     "BASELINE",
+    "Blocked",
+    "CriticalPath",
+    "Step",
     "Comparison",
     "Effect",
     "MOVE",
     "PointCheck",
     "check_decisions",
+    "critical_path",
     "DaskMissing",
     "Decider",
     "Decision",

@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from coopsim.engine import METRICS, Objective, RunData, Scenario, records, split_metric
+from coopsim.engine import ACTIONABLE, METRICS, Blocked, CriticalPath, Objective, RunData, Scenario, critical_path, records, split_metric
 
 from .summary import format_value
 
@@ -44,6 +44,7 @@ class Lesson:
     recommendation: str
     responsible: str  # the org family (or actor) that should act
     capability: str  # POETE: Planning, Organization, Equipment, Training, Exercise
+    planners_note: str = ""  # the scenario's own standing recommendation for the objective, kept apart from the finding
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -74,7 +75,11 @@ def lesson(objective: Objective, rating: str, value: float | None, ev: Evidence)
     kind = "strength" if rating == "P" else "improvement"
     observation = _observation(objective, rating, value)
     family = METRICS[base].subject
-    if base.startswith(("rfa_", "request_cycle_time")) or (family == "locations" and subject):
+    path = critical_path(ev.run, objective.metric) if value is not None else None
+    shortfall = max(0.0, value - objective.target) if value is not None else 0.0
+    if path is not None and path.binding(shortfall) is not None:
+        found = _path_cause(ev, path, shortfall)
+    elif base.startswith(("rfa_", "request_cycle_time")) or (family == "locations" and subject):
         found = _request_cause(objective, ev, base, subject)
     elif base in ("info_latency", "cop_coverage"):
         found = _information_cause(ev, subject)
@@ -85,13 +90,11 @@ def lesson(objective: Objective, rating: str, value: float | None, ev: Evidence)
     else:
         found = _generic_cause(objective)
     discussion, conclusion, recommendation, responsible, capability = found
-    if kind == "strength":
+    if kind == "strength":  # sustain what worked; never advise adding what was not a constraint
         conclusion = f"Performed without challenges: {conclusion[0].lower()}{conclusion[1:]}"
-        keep = recommendation.rstrip(".")
-        recommendation = f"Sustain: record this as a good practice and keep it in the next exercise ({keep[0].lower()}{keep[1:]})."
-    elif objective.recommendation:
-        recommendation = objective.recommendation
-    return Lesson(objective.id, kind, observation, discussion, conclusion, recommendation, responsible, capability)
+        recommendation = "Sustain: record the arrangements behind this objective as a good practice and keep them in the next exercise."
+    note = objective.recommendation or ""
+    return Lesson(objective.id, kind, observation, discussion, conclusion, recommendation, responsible, capability, note)
 
 
 def _observation(o: Objective, rating: str, value: float | None) -> str:
@@ -207,6 +210,158 @@ def _request_cause(o: Objective, ev: Evidence, base: str, subject: tuple[str, ..
         ev.family(owner),
         "Equipment",
     )
+
+
+_CAUSE_WORDS = {
+    "transport": "loading, travel and unloading",
+    "escort_busy": "waiting for an escort unit",
+    "escort_not_ready": "waiting for escorts not yet generated",
+    "lift_not_ready": "waiting for lift not yet generated",
+    "lift_busy": "waiting for lift busy on earlier trips",
+    "waiting": "waiting to start",
+    "transit": "time on channels",
+    "queue": "waiting for a free staff officer",
+    "processing": "staff handling",
+    "approval": "approval",
+    "rework": "rework for last-resort evidence",
+    "information": "information on its way",
+    "scheduled": "the exercise timeline (MSEL)",
+    "decision": "a decision",
+    "incident": "incidents",
+}
+
+
+def _path_cause(ev: Evidence, path: CriticalPath, shortfall: float) -> tuple[str, str, str, str, str]:
+    """Discussion, conclusion and recommendation from the critical path: the binding cause, and only it."""
+    s = ev.scenario
+    totals: dict[str, float] = defaultdict(float)
+    for step in path.steps:
+        totals[step.cause] += step.hours
+    ranked = sorted(((c, h) for c, h in totals.items() if h > 0.05), key=lambda kv: -kv[1])
+    listing = "; ".join(f"{_CAUSE_WORDS.get(c, c)} {h:,.1f} h" for c, h in ranked[:5])
+    discussion = f"The {path.event} came at {path.t:,.1f} h. Along its critical path: {listing}."
+    binding = path.binding(shortfall)
+    if isinstance(binding, Blocked):
+        fact = s.by_id["facts"][binding.fact]
+        discussion += (
+            f" {_name(ev, binding.by)} did not pass {_fact_name(fact)} to {_name(ev, binding.to)} at {binding.t:,.1f} h: {binding.reason}."
+            f" Had it arrived, {binding.instead} would have set this going about {binding.cost:,.0f} h earlier."
+        )
+        return (
+            discussion,
+            f"{_upper_first(_fact_name(fact))} was withheld from {_name(ev, binding.to)}, which acted only when it heard by another route.",
+            f"Agree an information-sharing arrangement that releases {fact.class_} information up to {fact.marking.value} to"
+            f" {_name(ev, binding.to)}, so that {_fact_name(fact)} reaches it when it is issued.",
+            ev.family(fact.origin),
+            "Planning",
+        )
+    step = binding
+    share = f" ({step.hours / path.t:.0%} of the time to the event)" if path.t else ""
+    discussion += f" The binding cause was {_CAUSE_WORDS.get(step.cause, step.cause)}: {step.text}, {step.hours:,.1f} h{share}."
+    cause = step.cause
+    if cause == "approval":
+        rid = step.subject
+        spec = s.by_id["requests"].get(rid)
+        approver = step.actor or (spec.approver_id if spec else "the approver")
+        covered = [a for a in s.authorities if spec is not None and a.operation == spec.operation]
+        recommendation = (
+            f"Grant the standing authority {covered[0].id} before {rid} is raised, so that {covered[0].holder} approves it."
+            if covered
+            else f"Agree criteria under which {_name(ev, approver)} pre-authorises requests like {rid}, or delegate approval inside an"
+            " operation it has already approved (a standing authority)."
+        )
+        return discussion, f"Deliberation at {_name(ev, approver)} set the pace.", recommendation, ev.family(approver), "Planning"
+    if cause in ("escort_not_ready", "lift_not_ready"):
+        asset = s.by_id["assets"].get(step.subject)
+        owner = asset.owner if asset else "the force provider"
+        return (
+            discussion,
+            f"{asset.name if asset else step.subject} was not yet generated when it was needed.",
+            f"Start generating {asset.name if asset else step.subject} earlier (on warning, before the decision is final), or shorten its"
+            " activation and transit.",
+            ev.family(owner),
+            "Planning",
+        )
+    if cause == "escort_busy":
+        asset = s.by_id["assets"].get(step.subject)
+        return (
+            discussion,
+            f"Escorts of {asset.name if asset else step.subject} were busy or far away when convoys were ready.",
+            f"Add escort units to {step.subject}, or let each take larger convoys.",
+            ev.family(asset.owner if asset else "NATO"),
+            "Equipment",
+        )
+    if cause == "lift_busy":
+        asset = s.by_id["assets"].get(step.subject)
+        return (
+            discussion,
+            f"Every unit of {asset.name if asset else step.subject} was busy when the cargo was ready.",
+            f"Add lift to {step.subject} or pre-position it.",
+            ev.family(asset.owner if asset else "exercise control"),
+            "Equipment",
+        )
+    if cause in ("transit", "queue", "processing", "rework"):
+        rid = step.subject
+        found = _request_cause(
+            Objective.model_validate(
+                {"id": "x", "name": "x", "metric": f"rfa_{cause}.{rid}", "target": 0, "thresholds": {"P": 0, "S": 0, "M": 0}}
+            ),
+            ev,
+            f"rfa_{cause}",
+            (rid,),
+        )
+        return (discussion, *found[1:])
+    if cause == "information":
+        fact = s.by_id["facts"].get(step.subject)
+        return (
+            discussion,
+            f"{_fact_name(fact) if fact else step.subject} reached the actor who needed it late.",
+            "Relay it through a liaison officer or a faster channel.",
+            ev.family(step.actor) if step.actor else "exercise control",
+            "Organization",
+        )
+    if cause == "transport":
+        asset = s.by_id["assets"].get(step.subject)
+        return (
+            discussion,
+            "Moving the cargo itself (loading, travel, unloading) set the pace; coordination did not hold it.",
+            "Pre-position stocks nearer the site or use faster lift, if the timeline must shorten.",
+            ev.family(asset.owner if asset else "exercise control"),
+            "Equipment",
+        )
+    other = path.largest_actionable
+    controlled = f" The largest step the players controlled was {other.text}, {other.hours:,.1f} h." if other else ""
+    if cause == "untraced":
+        return (
+            discussion + controlled,
+            "The model cannot tell what most of this time waited on: the event log ties it to no step.",
+            "No finding can be drawn from this run; trace the objective's events by hand before acting on it.",
+            "exercise control",
+            "Exercise",
+        )
+    return (
+        discussion + controlled,
+        "The exercise timeline (the MSEL's timing) set the pace, not a coordination failure: the steps the players"
+        f" controlled total {sum(s.hours for s in path.steps if s.cause in ACTIONABLE):,.1f} h,"
+        f" less than the {shortfall:,.1f} h the target was missed by.",
+        "No coordination finding; review the MSEL timing if the objective's target should be reachable.",
+        "exercise control",
+        "Exercise",
+    )
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _name(ev: Evidence, actor: str) -> str:
+    a = ev.scenario.by_id["actors"].get(actor)
+    return a.name if a else actor
+
+
+def _fact_name(fact: Any) -> str:
+    text = fact.description or fact.id
+    return text[0].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
 def _to_first_delivery(ev: Evidence, rids: list[str], site: str) -> tuple[str, dict[str, float], float]:
