@@ -60,7 +60,8 @@ def test_the_path_accounts_for_the_whole_time_to_the_event(path_of):
             lambda d: (
                 d["assets"][0].update(count=1),
                 d["requests"].insert(
-                    0, {"id": "earlier", "kind": "supply", "from": "shape", "to": "shape", "quantity": 400, "site": "muzaffarabad"}
+                    0,
+                    {"id": "earlier", "kind": "supply", "from": "shape", "to": "shape", "quantity": 400, "site": "muzaffarabad"}
                     | {"assets": ["c17"], "at": "0h"},
                 ),
             ),

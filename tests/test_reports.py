@@ -65,7 +65,9 @@ def test_a_rated_p_objective_is_a_strength_to_sustain(mini):
     assert x.kind == "strength"
     assert x.conclusion == "Performed without challenges: deliberation at nac set the pace of the response."
     # a strength sustains what worked: it never advises adding or changing what was not a constraint
-    assert x.recommendation == "Sustain: record the arrangements behind this objective as a good practice and keep them in the next exercise."
+    assert x.recommendation == (
+        "Sustain: record the arrangements behind this objective as a good practice and keep them in the next exercise."
+    )
 
 
 def test_withheld_fact_is_traced_to_the_agreement(mini):
