@@ -129,7 +129,7 @@ def test_compare_command_prints_the_table_and_resumes(tmp_path):
     args = ["compare", SOMALIA, "-n", "3", "--workers", "1", "--variants", "no_liaison", "--out", str(tmp_path / "cmp")]
     first = CliRunner().invoke(main, args)
     assert first.exit_code == 0, first.output
-    assert "no_liaison               mean" in first.output and "95% CI" in first.output
+    assert "no_liaison               reached in 3 of 3; restricted mean" in first.output and "95% CI" in first.output
     assert "Reused" not in first.output
     again = CliRunner().invoke(main, args)
     assert "Reused 6 of 6 replications" in again.output
@@ -169,10 +169,20 @@ def test_comparison_report_claims_only_what_the_intervals_support(tmp_path):
         for row in block["rows"]:
             d = row["difference"]
             if d is not None:
-                assert ((row["variant"], block["id"]) in claimed) == (not d["includes_zero"])
+                supported = not d["includes_zero"] and not row["verdict"].startswith("a clear but small")
+                assert ((row["variant"], block["id"]) in claimed) == supported
     liaison = next(f for f in doc["findings"] if f["variant"] == "no_liaison" and f["objective"] == "obj_nac_decision")
-    assert liaison["text"].startswith("no_liaison raised mean rfa_cycle_time.sg_request from ")
+    assert liaison["text"].startswith("no_liaison worsened \u201cNATO decides on the UN request within ten days\u201d: restricted mean ")
     assert not liaison["improved"]
+    # a run in which WFP never gets the escort plan is censored, not dropped: the worse variant cannot look faster,
+    # and the largest effect leads the findings
+    plan = next(b for b in doc["metrics"] if b["id"] == "obj_escort_plan")
+    withheld = next(r for r in plan["rows"] if r["variant"] == "no_info_sharing")
+    assert (withheld["reached"], withheld["runs"]) == (0, 12)
+    assert withheld["mean"] == s.scenario.duration and withheld["difference"]["mean"] > 1000
+    assert (doc["findings"][0]["variant"], doc["findings"][0]["objective"]) == ("no_info_sharing", "obj_escort_plan")
+    assert doc["findings"][0]["text"].endswith("It was reached in 0 of 12 runs, against 12 in the baseline.")
+    assert [f["size"] for f in doc["findings"]] == sorted((f["size"] for f in doc["findings"]), reverse=True)
     out = write_comparison_report(s, result, tmp_path / "report")
     html = (out / "comparison.html").read_text()
     assert html.count('<img src="data:image/png;base64,') == 5 and "<script" not in html
@@ -180,10 +190,10 @@ def test_comparison_report_claims_only_what_the_intervals_support(tmp_path):
         assert f'<section id="{section}">' in html
     assert sorted(p.name for p in (out / "charts").iterdir()) == [
         "boxes.png",
-        "cycle_cdf.png",
         "delay_attribution.png",
         "forest.png",
         "rating_shares.png",
+        "reached.png",
     ]
     assert doc["provenance"]["seeds"] == list(range(2008, 2020))
 

@@ -20,7 +20,7 @@ from collections import Counter
 from typing import Any
 
 from coopsim import __version__
-from coopsim.engine import BASELINE, Comparison, PointCheck, Scenario, better, experiment_key, mean_ci
+from coopsim.engine import BASELINE, METRICS, Comparison, PointCheck, Scenario, better, experiment_key, mean_ci, split_metric
 
 from .summary import format_value
 
@@ -35,55 +35,122 @@ def comparison_table(scenario: Scenario, result: Comparison) -> str:
         lines.append(f"\n{block['objective']}  [{block['metric']}; target {block['target_text']}]")
         for row in block["rows"]:
             if row["variant"] == BASELINE:
-                lines.append(f"  {'baseline':<24} mean {row['mean_text']}")
+                lines.append(f"  {'baseline':<24} {row['mean_text']}")
             elif row["difference"] is None:
                 lines.append(f"  {row['variant']:<24} not measured in enough replications")
             else:
-                d = row["difference"]
-                lines.append(
-                    f"  {row['variant']:<24} mean {row['mean_text']}; difference {d['mean']:+,.2f} "
-                    f"(95% CI {d['low']:+,.2f} to {d['high']:+,.2f}, {d['method']}); {row['verdict']}"
-                )
+                lines.append(f"  {row['variant']:<24} {row['mean_text']}; difference {row['difference_text']}; {row['verdict']}")
     return "\n".join(lines)
 
 
+def diff_text(metric: str, value: float) -> str:
+    """A difference in the metric's unit: ``+55.6 h``, ``-23 points`` for shares, ``+1.45`` for counts."""
+    unit = METRICS[split_metric(metric)[0]].unit
+    if unit == "share":
+        return f"{100 * value:+,.0f} points"
+    if unit == "count":
+        return f"{value:+,.2f}"
+    return f"{value:+,.1f} {unit}"
+
+
+PRACTICAL = {"h": 6.0, "share": 0.05, "count": 0.5}
+"""The least difference that matters, by unit, unless an objective sets its own ``practical``: six hours, five points, half an event."""
+
+
+def practical(o: Any, baseline_mean: float | None) -> float:
+    """The least difference that matters for objective ``o``: its own ``practical``, else the unit's default (else 5 % of the baseline)."""
+    if o.practical is not None:
+        return o.practical
+    unit = METRICS[split_metric(o.metric)[0]].unit
+    if unit in PRACTICAL:
+        return PRACTICAL[unit]
+    return 0.05 * abs(baseline_mean) if baseline_mean else 0.0
+
+
 def build_comparison(scenario: Scenario, result: Comparison) -> dict[str, Any]:
-    """The comparison report as a JSON-ready mapping."""
+    """The comparison report as a JSON-ready mapping.
+
+    A time-to-event objective (a first delivery, a request's completion, a fact
+    reaching someone) that a run never reached is censored at the end of the
+    exercise window, not dropped: each row says in how many runs the event was
+    reached, and its mean and the paired difference are **restricted means**,
+    with unreached runs counted as the whole window. So a variant in which the
+    event often never happens cannot look faster for it.
+    """
+    horizon = scenario.scenario.duration
     blocks, findings = [], []
     for o in scenario.objectives:
+        event = METRICS[split_metric(o.metric)[0]].event
         rows = []
+        base_mean = None
         for variant in result.variants:
-            values = list(result.values(variant, o.metric).values())
+            runs = sum(1 for out in result.outcomes if out.job.variant == variant and out.metrics is not None)
+            if event:
+                restricted, reached = result.restricted(variant, o.metric, horizon)
+                values = list(restricted.values())
+            else:
+                values = list(result.values(variant, o.metric).values())
+                reached = len(values)
             ci = mean_ci(values) if values else None
+            mean_text = format_value(o.metric, ci.mean if ci else None)
+            if event and ci is not None:
+                mean_text = f"reached in {reached} of {runs}; restricted mean {mean_text}"
+                if reached < runs:
+                    mean_text += f" (unreached runs count as the {horizon:,.0f} h window)"
+            if variant == BASELINE:
+                base_mean = ci.mean if ci else None
             row: dict[str, Any] = {
                 "variant": variant,
                 "n": len(values),
+                "runs": runs,
+                "reached": reached,
                 "mean": ci.mean if ci else None,
                 "ci": [ci.low, ci.high] if ci else None,
-                "mean_text": format_value(o.metric, ci.mean if ci else None),
+                "ci_text": f"{format_value(o.metric, ci.low)} to {format_value(o.metric, ci.high)}" if ci else "",
+                "mean_text": mean_text,
                 "difference": None,
+                "difference_text": "",
                 "verdict": "",
             }
-            p = result.paired(variant, o.metric) if variant != BASELINE else None
+            if variant != BASELINE:
+                p = result.paired_restricted(variant, o.metric, horizon) if event else result.paired(variant, o.metric)
+            else:
+                p = None
             if p is not None:
                 d = p.difference
                 improved = (d.mean < 0) == (better(o.metric) == "lower")
                 row["difference"] = {"mean": d.mean, "low": d.low, "high": d.high, "method": d.method, "includes_zero": d.includes_zero}
+                row["difference_text"] = (
+                    f"{diff_text(o.metric, d.mean)} (95% CI {diff_text(o.metric, d.low)} to {diff_text(o.metric, d.high)}, {d.method})"
+                )
                 row["relative_change"] = p.relative_change
                 row["p_improvement"] = p.p_improvement
+                small = abs(d.mean) < practical(o, base_mean)
                 if d.includes_zero:
                     row["verdict"] = "no clear difference (CI includes 0)"
+                elif small:
+                    row["verdict"] = (
+                        f"a clear but small difference (under the {diff_text(o.metric, practical(o, base_mean))[1:]} that matters)"
+                    )
                 else:
                     row["verdict"] = f"{'better' if improved else 'worse'}; the variant did better in {p.p_improvement:.0%} of replications"
-                    verb = ("cut" if d.mean < 0 else "raised") if better(o.metric) == "lower" else ("raised" if d.mean > 0 else "cut")
+                    base_reached = next(r["reached"] for r in rows if r["variant"] == BASELINE) if rows else reached
+                    reach = (
+                        f" It was reached in {reached} of {runs} runs, against {base_reached} in the baseline."
+                        if event and reached != base_reached
+                        else ""
+                    )
+                    what = "restricted mean" if event else "mean"
                     findings.append(
                         {
                             "objective": o.id,
                             "variant": variant,
                             "improved": improved,
-                            "text": f"{variant} {verb} mean {o.metric} from {format_value(o.metric, p.baseline_mean)} to "
-                            f"{format_value(o.metric, p.variant_mean)} (paired difference {d.mean:+,.2f}, 95% CI {d.low:+,.2f} to "
-                            f"{d.high:+,.2f}; better in {p.p_improvement:.0%} of replications).",
+                            "size": abs(p.relative_change) if p.relative_change is not None else abs(d.mean),
+                            "text": f"{variant} {'improved' if improved else 'worsened'} \u201c{o.name}\u201d: {what} "
+                            f"{format_value(o.metric, p.baseline_mean)} \u2192 {format_value(o.metric, p.variant_mean)},"
+                            f" a paired difference of {row['difference_text']}; the variant did better in {p.p_improvement:.0%}"
+                            f" of replications.{reach}",
                         }
                     )
             rows.append(row)
@@ -102,6 +169,7 @@ def build_comparison(scenario: Scenario, result: Comparison) -> dict[str, Any]:
                 "rating_shares": shares,
             }
         )
+    findings.sort(key=lambda f: -f["size"])  # the largest effects first
     return {
         "name": scenario.scenario.name,
         "variants": list(result.variants),

@@ -70,10 +70,6 @@ def _finalize(value: Any) -> str:
     return value if isinstance(value, Raw) else esc(value)
 
 
-def _diff_plain(d: dict[str, Any] | None) -> str:
-    return f"{d['mean']:+,.2f} ({d['low']:+,.2f} to {d['high']:+,.2f})" if d else ""
-
-
 def render_md_template(name: str, **context: Any) -> str:
     """Render one of the package's Markdown templates; every value is escaped for Markdown unless marked ``raw``."""
     from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -85,7 +81,7 @@ def render_md_template(name: str, **context: Any) -> str:
         undefined=StrictUndefined,
         keep_trailing_newline=True,
     )
-    env.filters.update(raw=Raw, g=lambda v: f"{v:g}", num=_num, diff=_diff, diff_plain=_diff_plain)
+    env.filters.update(raw=Raw, g=lambda v: f"{v:g}", num=_num, diff=_diff)
     env.globals.update(hours=hours_text, sections=SECTIONS)
     return env.get_template(name).render(**context)
 

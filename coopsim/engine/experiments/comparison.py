@@ -60,6 +60,28 @@ class Comparison:
             if o.job.variant == variant and o.metrics and o.metrics.get(metric) is not None
         }
 
+    def restricted(self, variant: str, metric: str, horizon: float) -> tuple[dict[int, float], int]:
+        """Replication -> time to the event of ``metric``, a replication that never reached it counting as ``horizon``.
+
+        This is the restricted mean's sample: every run in which the event did not
+        happen is censored at the run's end, the same ``horizon`` for all, and with
+        all censoring at one horizon the Kaplan-Meier estimate is the share of runs
+        that reached the event by each time. Returns the values and how many
+        replications reached the event.
+        """
+        runs = [o for o in self.outcomes if o.job.variant == variant and o.metrics is not None]
+        values = {o.job.replication: min(o.metrics[metric], horizon) if o.metrics.get(metric) is not None else horizon for o in runs}
+        return values, sum(o.metrics.get(metric) is not None for o in runs)
+
+    def paired_restricted(self, variant: str, metric: str, horizon: float) -> Paired | None:
+        """``variant`` against the baseline on the restricted time to the event (unreached runs count as ``horizon``)."""
+        base, _ = self.restricted(self.variants[0], metric, horizon)
+        other, _ = self.restricted(variant, metric, horizon)
+        common = sorted(set(base) & set(other))
+        if len(common) < 2:
+            return None
+        return paired(metric, [base[i] for i in common], [other[i] for i in common], better(metric) == "lower")
+
     def paired(self, variant: str, metric: str) -> Paired | None:
         """``variant`` against the baseline (the first variant) on ``metric``, over replications where both measured it."""
         base, other = self.values(self.variants[0], metric), self.values(variant, metric)  # the baseline comes first

@@ -22,6 +22,7 @@ from coopsim.engine.scenario.model import Role, Scenario
         "lower",
         "h",
         "hours from the start until an asset was available (after its activation and lead time, or its available_from)",
+        event=True,
     ),
     escort_wait=MetricSpec("routes", "lower", "h", "mean hours a loaded unit waited at a leg's start for its escort"),
 )

@@ -32,7 +32,7 @@ class _Site:
 
 
 @family(
-    time_to_first_delivery=MetricSpec("locations", "lower", "h", "hours from the start to a site's first delivery"),
+    time_to_first_delivery=MetricSpec("locations", "lower", "h", "hours from the start to a site's first delivery", event=True),
     fill_rate=MetricSpec("locations", "higher", "share", "delivered over demanded tonnes at a site"),
     unmet_demand=MetricSpec("locations", "lower", "t·h", "tonne-hours of demand waiting to be delivered"),
 )

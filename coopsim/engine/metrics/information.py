@@ -18,7 +18,7 @@ from coopsim.engine.scenario.model import Scenario
 
 
 @family(
-    info_latency=MetricSpec("facts", "lower", "h", "time from a fact's origin to an actor knowing it"),
+    info_latency=MetricSpec("facts", "lower", "h", "time from a fact's origin to an actor knowing it", event=True),
     cop_coverage=MetricSpec("facts", "higher", "share", "share of intended recipients that know a fact at the end"),
 )
 class Information(Family):

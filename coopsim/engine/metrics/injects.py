@@ -11,7 +11,7 @@ from coopsim.engine.scenario.metric_names import MetricSpec
 from coopsim.engine.scenario.model import Scenario
 
 
-@family(inject_response_latency=MetricSpec("injects", "lower", "h", "release of an inject to its acknowledgement"))
+@family(inject_response_latency=MetricSpec("injects", "lower", "h", "release of an inject to its acknowledgement", event=True))
 class Injects(Family):
     reads = (InjectAcknowledged,)
 

@@ -30,9 +30,11 @@ _PART_TEXT = {
 
 
 @family(
-    rfa_cycle_time=MetricSpec("requests", "lower", "h", "submission to completion of a request for assistance", kinds=("rfa",)),
+    rfa_cycle_time=MetricSpec("requests", "lower", "h", "submission to completion of a request for assistance", kinds=("rfa",), event=True),
     **{f"rfa_{p.value}": MetricSpec("requests", "lower", "h", text, kinds=("rfa",)) for p, text in _PART_TEXT.items()},
-    request_cycle_time=MetricSpec("requests", "lower", "h", "submission to completion of any request (RFA, RFI or supply demand)"),
+    request_cycle_time=MetricSpec(
+        "requests", "lower", "h", "submission to completion of any request (RFA, RFI or supply demand)", event=True
+    ),
     request_completion=MetricSpec(None, "higher", "share", "share of submitted requests completed"),
 )
 class Requests(Family):

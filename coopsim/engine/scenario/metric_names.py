@@ -21,6 +21,8 @@ class MetricSpec:
         unit: for display.
         description: one line for reports and ``--help``.
         kinds: the kinds of request a per-request metric is for (empty: any).
+        event: a time to an event; a run in which the event never happens is
+            censored at the run's end, not a missing value.
     """
 
     subject: str | None
@@ -28,6 +30,7 @@ class MetricSpec:
     unit: str
     description: str
     kinds: tuple[str, ...] = ()
+    event: bool = False
 
 
 METRICS: dict[str, MetricSpec] = {}

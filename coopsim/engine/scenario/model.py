@@ -840,6 +840,9 @@ class Objective(Model):
     target: float
     thresholds: Thresholds
     recommendation: str | None = Field(None, description="the planners' own recommendation if it is not met")
+    practical: float | None = Field(
+        None, ge=0, description="the least difference that matters, in the metric's unit (default: 5 % of the baseline mean)"
+    )
 
 
 class Variant(Model):
