@@ -20,6 +20,7 @@ from coopsim.engine.experiments.design import Replication, experiment_key, facto
 from coopsim.engine.experiments.stats import mean_ci
 
 SOMALIA = "somalia-wfp-escort-2008"
+MINI = os.path.join(os.path.dirname(__file__), "data", "mini.yaml")
 METRIC = "rfa_cycle_time.sg_request"
 
 
@@ -257,3 +258,38 @@ def test_counterfactuals_show_the_better_option(vary):
     # lie on the critical path: every replication is exactly 2h faster
     assert p.difference.high < 0 and p.p_improvement == 1.0
     assert p.difference.mean == pytest.approx(-2.0)
+
+
+def test_results_export_as_tidy_rows_to_csv_and_parquet_and_never_over_a_file(tmp_path):
+    import csv
+
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from coopsim.cli import main
+
+    args = ["compare", str(MINI), "-n", "2", "--workers", "1", "--out", str(tmp_path / "cmp")]
+    done = CliRunner().invoke(main, [*args, "--export", str(tmp_path / "r.csv")])
+    assert done.exit_code == 0, done.output
+    rows = list(csv.DictReader((tmp_path / "r.csv").open(encoding="utf-8")))
+    assert list(rows[0]) == ["variant", "replication", "seed", "metric", "value"]
+    assert {(r["variant"], r["replication"]) for r in rows} == {(v, str(i)) for v in ("baseline", "slow_channel") for i in (0, 1)}
+    assert f"Exported {len(rows):,} rows to {tmp_path / 'r.csv'}" in done.output
+    again = CliRunner().invoke(main, [*args, "--export", str(tmp_path / "r.csv")])
+    assert again.exit_code == 1 and again.output.strip().endswith(
+        "r.csv: a file is already there and will not be replaced (expected a new file name)"
+    )
+    wrong = CliRunner().invoke(main, [*args, "--export", str(tmp_path / "r.xlsx")])
+    assert wrong.exit_code == 1 and "cannot export to .xlsx (expected a .csv or .parquet file)" in wrong.output
+    assert CliRunner().invoke(main, [*args, "--export", str(tmp_path / "r.parquet")]).exit_code == 0
+    frame = pd.read_parquet(tmp_path / "r.parquet")
+    assert len(frame) == len(rows) and list(frame.columns) == ["variant", "replication", "seed", "metric", "value"]
+
+
+def test_to_pandas_without_pandas_says_how_to_install_it(monkeypatch):
+    from coopsim.engine import PandasMissing
+
+    result = compare(load_scenario(MINI), None, 2, workers=1)
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(PandasMissing, match=r"pandas is not installed \(expected: pip install 'coopsim\[pandas\]'\)"):
+        result.to_pandas()

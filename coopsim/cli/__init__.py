@@ -161,6 +161,7 @@ def refusing():
     from coopsim.engine import (
         ArchiveError,
         DaskMissing,
+        ExportError,
         MselError,
         MselExportError,
         OutputDirError,
@@ -175,7 +176,7 @@ def refusing():
         raise _problems(exc) from None
     except MselError as exc:
         raise ProblemsError(exc.lines) from None
-    except (OutputDirError, ArchiveError, DaskMissing, MselExportError, RunDirError, SessionError) as exc:
+    except (OutputDirError, ArchiveError, DaskMissing, ExportError, MselExportError, RunDirError, SessionError) as exc:
         raise ProblemsError([str(exc)]) from None
     finally:
         _clear_progress()

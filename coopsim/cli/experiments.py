@@ -16,6 +16,12 @@ from coopsim.cli import _count_line, main, refusing
 @click.option("--set", "overrides", multiple=True, metavar="PATH=VALUE", help="Override a setting in every variant (repeatable).")
 @click.option("--dask", "dask_address", metavar="ADDRESS|local", help="Run on a Dask scheduler, or `local` for a LocalCluster.")
 @click.option("--keep-logs", is_flag=True, help="Keep every replication's full event log under OUT/logs (off by default).")
+@click.option(
+    "--export",
+    "export_to",
+    metavar="FILE.csv|FILE.parquet",
+    help="Also write one tidy row per (variant, replication, seed, metric) to a new file (Parquet needs coopsim[parquet]).",
+)
 def compare(
     file: str,
     variants: str | None,
@@ -25,6 +31,7 @@ def compare(
     overrides: tuple[str, ...],
     dask_address: str | None,
     keep_logs: bool,
+    export_to: str | None,
 ) -> None:
     """Compare coordination choices: the baseline and variants over seeded replications.
 
@@ -38,6 +45,7 @@ def compare(
       coopsim compare somalia-wfp-escort-2008 -n 50
       coopsim compare pakistan-earthquake-2005 --variants standing_agreement --workers 2
       coopsim compare somalia-wfp-escort-2008 --dask local   # needs: pip install 'coopsim[dask]'
+      coopsim compare somalia-wfp-escort-2008 -n 20 --export results.csv
     """
     from pathlib import Path
 
@@ -46,6 +54,8 @@ def compare(
         Archive,
         claim_dir,
         dask_executor,
+        export,
+        export_target,
         load_scenario,
     )
     from coopsim.engine import compare as run_compare
@@ -57,6 +67,8 @@ def compare(
             if dask_address:
                 executor, close = dask_executor(dask_address)
             scenario = load_scenario(file, overrides=overrides)
+            if export_to:
+                export_target(export_to)  # before any replication runs
             out_dir = Path(out or Path("runs") / f"{Path(file).stem}-compare")
             claim_dir(out_dir, "comparison", ARCHIVE_FILES)
             archive = Archive(out_dir / "results.sqlite")
@@ -86,6 +98,10 @@ def compare(
     with refusing():
         report_dir = write_comparison_report(scenario, result, out_dir / "report")
     click.echo(f"Comparison report in {report_dir}/: comparison.html, comparison.md, comparison.json")
+    if export_to:
+        with refusing():
+            written = export(result, export_to)
+        click.echo(f"Exported {len(result.rows):,} rows to {written}")
 
 
 @main.command()

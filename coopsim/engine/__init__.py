@@ -25,6 +25,7 @@ from coopsim.engine.experiments.comparison import Comparison, compare, counterfa
 from coopsim.engine.experiments.decisions import MOVE, Effect, PointCheck, check_decisions
 from coopsim.engine.experiments.design import BASELINE, experiment_key, factorial, point_label, sweep_grid
 from coopsim.engine.experiments.executors import DaskMissing, dask_executor
+from coopsim.engine.experiments.export import ExportError, PandasMissing, export, export_target
 from coopsim.engine.experiments.stats import Interval, Paired, mean_ci, paired
 from coopsim.engine.log import records
 from coopsim.engine.log.causes import ACTIONABLE, Blocked, CriticalPath, Step, critical_path
@@ -67,6 +68,10 @@ __all__ = [
     "Step",
     "Comparison",
     "Effect",
+    "ExportError",
+    "PandasMissing",
+    "export",
+    "export_target",
     "MOVE",
     "PointCheck",
     "check_decisions",

@@ -43,10 +43,10 @@ class Comparison:
         ]
 
     def to_pandas(self):
-        """The rows as a pandas DataFrame (needs pandas installed)."""
-        import pandas as pd
+        """The rows as a pandas DataFrame; raises PandasMissing (a ModuleNotFoundError) with the install line if pandas is absent."""
+        from coopsim.engine.experiments.export import to_pandas
 
-        return pd.DataFrame(self.rows)
+        return to_pandas(self)
 
     @property
     def errors(self) -> list[ReplicationResult]:
