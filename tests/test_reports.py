@@ -55,7 +55,7 @@ def test_approval_dominated_cycle_is_put_on_the_approver(mini):
         "approval 40.0 h, transport 10.0 h. The largest part was approval (63%).",
         conclusion="Deliberation at nac set the pace of the response.",
         recommendation="Agree criteria under which nac pre-authorises such requests.",
-        responsible="NATO (North Atlantic Council)",
+        responsible="North Atlantic Council, NATO",
         capability="Planning",
     )
 
@@ -79,9 +79,9 @@ def test_withheld_fact_is_traced_to_the_agreement(mini):
     assert (x.discussion, x.conclusion, x.recommendation, x.responsible, x.capability) == (
         "shape did not pass flights (operational, restricted) to un_ocha at 48.0 h: "
         "no agreement in force releases class 'operational' from NATO to UN.",
-        "The operational information was not releasable to UN (UN OCHA) under the agreements in force.",
+        "The operational information was not releasable to UN OCHA, UN under the agreements in force.",
         "Extend an information-sharing arrangement to cover 'operational' information up to restricted.",
-        "NATO (SHAPE)",
+        "SHAPE, NATO",
         "Planning",
     )
     assert (

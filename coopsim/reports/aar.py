@@ -130,6 +130,16 @@ def build_aar(run: RunData) -> dict[str, Any]:
                 "outcome": {"status": run.manifest.outcome.status, "reason": run.manifest.outcome.reason, "end_time": run.end},
                 "records": run.manifest.records,
             },
+            "provenance_text": [  # the same, as a reader wants it: labels and plain values, no data structures
+                ["Scenario file (sha256)", run.manifest.scenario.sha256],
+                ["Scenario as run, variant and settings applied (sha256)", run.manifest.scenario.resolved_sha256],
+                ["Seed", str(run.manifest.seed)],
+                ["Variant", run.manifest.variant or "baseline"],
+                ["Settings overridden", ", ".join(run.manifest.overrides) or "none"],
+                ["coopsim version", run.manifest.coopsim_version],
+                ["Outcome", f"{run.manifest.outcome.status}: {run.manifest.outcome.reason}"],
+                ["Records in the event log", f"{run.manifest.records:,}"],
+            ],
         },
     }
 

@@ -66,7 +66,7 @@ class Evidence:
 
     def family(self, actor: str) -> str:
         a = self.scenario.by_id["actors"].get(actor)
-        return f"{a.family.value} ({a.name})" if a else actor
+        return f"{a.name}, {a.family.value}" if a else actor  # never nested brackets: names often carry their own
 
 
 def lesson(objective: Objective, rating: str, value: float | None, ev: Evidence) -> Lesson:
