@@ -239,7 +239,7 @@ def _path_cause(ev: Evidence, path: CriticalPath, shortfall: float) -> tuple[str
         totals[step.cause] += step.hours
     ranked = sorted(((c, h) for c, h in totals.items() if h > 0.05), key=lambda kv: -kv[1])
     listing = "; ".join(f"{_CAUSE_WORDS.get(c, c)} {h:,.1f} h" for c, h in ranked[:5])
-    discussion = f"The {path.event} came at {path.t:,.1f} h. Along its critical path: {listing}."
+    discussion = f"The {path.event} came at hour {path.t:,.1f} of the exercise. Along its critical path: {listing}."
     binding = path.binding(shortfall)
     if isinstance(binding, Blocked):
         fact = s.by_id["facts"][binding.fact]
