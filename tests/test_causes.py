@@ -156,4 +156,6 @@ def test_a_delay_planted_in_a_bundled_scenario_is_found(tmp_path):
     x = _lesson(s, tmp_path / "run", "obj_muzaffarabad")
     assert "The binding cause was approval: request frc_airlift: approval, 240.0 h" in x.discussion
     assert x.conclusion == "Deliberation at North Atlantic Council set the pace."
-    assert "pakistan_airlift_authority" in x.recommendation
+    assert x.recommendation.startswith(
+        "Grant the standing authority pakistan_airlift_authority before frc_airlift is raised, so that SHAPE"
+    )

@@ -265,7 +265,7 @@ def _path_cause(ev: Evidence, path: CriticalPath, shortfall: float) -> tuple[str
         approver = step.actor or (spec.approver_id if spec else "the approver")
         covered = [a for a in s.authorities if spec is not None and a.operation == spec.operation]
         recommendation = (
-            f"Grant the standing authority {covered[0].id} before {rid} is raised, so that {covered[0].holder} approves it."
+            f"Grant the standing authority {covered[0].id} before {rid} is raised, so that {_name(ev, covered[0].holder)} approves it."
             if covered
             else f"Agree criteria under which {_name(ev, approver)} pre-authorises requests like {rid}, or delegate approval inside an"
             " operation it has already approved (a standing authority)."
