@@ -84,8 +84,9 @@ def test_withheld_fact_is_traced_to_the_agreement(mini):
         "SHAPE, NATO",
         "Planning",
     )
-    assert (
-        x.observation == "OCHA knows the flights: info_latency.flights.un_ocha could not be measured in this run (target 72.0 h); rated U."
+    assert x.observation == (
+        "OCHA knows the flights: not reached in this run (target 72.0 h); rated U. UN OCHA never received the flight schedule:"
+        " SHAPE withheld it at 48.0 h, since no agreement in force releases class 'operational' from NATO to UN."
     )
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from coopsim.engine import UNIT_HOURS, ObjectiveRating, RunData, better, records
 
-from .odcr import Evidence, lesson
+from .odcr import Evidence, lesson, unmeasured
 from .summary import format_value
 
 # How long each kind of corrective action usually takes to start and to finish, in days after the exercise.
@@ -168,8 +168,11 @@ def _summary(run: RunData, ratings: tuple[ObjectiveRating, ...]) -> list[str]:
         achieved = format_value(best.metric, best.value)
         sentences.append(f"The biggest strength: {best.name}, at {achieved} against {format_value(best.metric, best.target)}.")
         if worst is not best:
-            achieved = "not measured" if worst.value is None else f"at {format_value(worst.metric, worst.value)}"
-            sentences.append(f"The biggest shortfall: {worst.name}, {achieved} against {format_value(worst.metric, worst.target)}.")
+            if worst.value is None:
+                sentences.append(f"The biggest shortfall: {worst.name}, not reached, because {unmeasured(run, worst.metric)}.")
+            else:
+                achieved = f"at {format_value(worst.metric, worst.value)}"
+                sentences.append(f"The biggest shortfall: {worst.name}, {achieved} against {format_value(worst.metric, worst.target)}.")
     values = run.metrics.values
     if values.get("rfa_cycle_time") is not None:
         sentences.append(

@@ -73,7 +73,7 @@ def lesson(objective: Objective, rating: str, value: float | None, ev: Evidence)
     """The ODCR entry for one objective of a run."""
     base, subject = split_metric(objective.metric)
     kind = "strength" if rating == "P" else "improvement"
-    observation = _observation(objective, rating, value)
+    observation = _observation(objective, rating, value, ev)
     family = METRICS[base].subject
     path = critical_path(ev.run, objective.metric) if value is not None else None
     shortfall = max(0.0, value - objective.target) if value is not None else 0.0
@@ -97,9 +97,36 @@ def lesson(objective: Objective, rating: str, value: float | None, ev: Evidence)
     return Lesson(objective.id, kind, observation, discussion, conclusion, recommendation, responsible, capability, note)
 
 
-def _observation(o: Objective, rating: str, value: float | None) -> str:
+def unmeasured(run: RunData, metric: str) -> str:
+    """Why ``metric`` has no value in ``run``, in words: the event that never happened, and what stopped it, where the log says."""
+    base, subject = split_metric(metric)
+    by = run.scenario.by_id
+
+    def who(actor: str) -> str:
+        return by["actors"][actor].name if actor in by["actors"] else actor
+
+    if base == "info_latency" and len(subject) == 2:
+        fact, actor = subject
+        what = _fact_name(by["facts"][fact]) if fact in by["facts"] else fact
+        refused = sorted((x.first for (f, _, to), x in run.records.refusals.items() if f == fact and to == actor), key=lambda r: r.t)
+        if refused:
+            r = refused[0]
+            return f"{who(actor)} never received the {what}: {who(r.actor)} withheld it at {r.t:,.1f} h, since {r.reason}"
+        return f"{who(actor)} never received the {what} in the window"
+    if base in ("rfa_cycle_time", "request_cycle_time") and subject:
+        track = run.requests.get(subject[0])
+        if track is None or track.state is None:
+            return f"request {subject[0]} was never submitted"
+        return f"request {subject[0]} did not complete: it ended {track.state.value.replace('_', ' ')}"
+    if base == "time_to_first_delivery" and subject:
+        return f"nothing was delivered to {subject[0]} in the window"
+    return f"{metric} has no value in this run"
+
+
+def _observation(o: Objective, rating: str, value: float | None, ev: Evidence) -> str:
     if value is None:
-        return f"{o.name}: {o.metric} could not be measured in this run (target {format_value(o.metric, o.target)}); rated {rating}."
+        why = unmeasured(ev.run, o.metric)
+        return f"{o.name}: not reached in this run (target {format_value(o.metric, o.target)}); rated {rating}. {why[:1].upper()}{why[1:]}."
     return (
         f"{o.name}: {o.metric} was {format_value(o.metric, value)} against a target of {format_value(o.metric, o.target)}; rated {rating}."
     )
