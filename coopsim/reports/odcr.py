@@ -258,6 +258,26 @@ _CAUSE_WORDS = {
 }
 
 
+_ASSET_CAUSES = {  # cause: (conclusion, recommendation, POETE capability element), about the asset pool on the path
+    "escort_not_ready": (
+        "{name} was not yet generated when it was needed.",
+        "Start generating {name} earlier (on warning, before the decision is final), or shorten its activation and transit.",
+        "Planning",
+    ),
+    "lift_not_ready": (
+        "{name} was not yet generated when it was needed.",
+        "Start generating {name} earlier (on warning, before the decision is final), or shorten its activation and transit.",
+        "Planning",
+    ),
+    "escort_busy": (
+        "Escorts of {name} were busy or far away when convoys were ready.",
+        "Add escort units to {id}, or let each take larger convoys.",
+        "Equipment",
+    ),
+    "lift_busy": ("Every unit of {name} was busy when the cargo was ready.", "Add lift to {id} or pre-position it.", "Equipment"),
+}
+
+
 def _path_cause(ev: Evidence, path: CriticalPath, shortfall: float) -> tuple[str, str, str, str, str]:
     """Discussion, conclusion and recommendation from the critical path: the binding cause, and only it."""
     s = ev.scenario
@@ -298,34 +318,16 @@ def _path_cause(ev: Evidence, path: CriticalPath, shortfall: float) -> tuple[str
             " operation it has already approved (a standing authority)."
         )
         return discussion, f"Deliberation at {_name(ev, approver)} set the pace.", recommendation, ev.family(approver), "Planning"
-    if cause in ("escort_not_ready", "lift_not_ready"):
+    if cause in _ASSET_CAUSES:
         asset = s.by_id["assets"].get(step.subject)
-        owner = asset.owner if asset else "the force provider"
+        name = asset.name if asset else step.subject
+        conclusion, recommendation, capability = _ASSET_CAUSES[cause]
         return (
             discussion,
-            f"{asset.name if asset else step.subject} was not yet generated when it was needed.",
-            f"Start generating {asset.name if asset else step.subject} earlier (on warning, before the decision is final), or shorten its"
-            " activation and transit.",
-            ev.family(owner),
-            "Planning",
-        )
-    if cause == "escort_busy":
-        asset = s.by_id["assets"].get(step.subject)
-        return (
-            discussion,
-            f"Escorts of {asset.name if asset else step.subject} were busy or far away when convoys were ready.",
-            f"Add escort units to {step.subject}, or let each take larger convoys.",
-            ev.family(asset.owner if asset else "NATO"),
-            "Equipment",
-        )
-    if cause == "lift_busy":
-        asset = s.by_id["assets"].get(step.subject)
-        return (
-            discussion,
-            f"Every unit of {asset.name if asset else step.subject} was busy when the cargo was ready.",
-            f"Add lift to {step.subject} or pre-position it.",
+            conclusion.format(name=name),
+            recommendation.format(name=name, id=step.subject),
             ev.family(asset.owner if asset else "exercise control"),
-            "Equipment",
+            capability,
         )
     if cause in ("transit", "queue", "processing", "rework"):
         rid = step.subject
