@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from conftest import MINI
 
 from coopsim.cli import main
-from coopsim.engine import load_scenario, run
+from coopsim.engine import ScenarioError, load_scenario, run
 from coopsim.engine.log.records import FactWithheld, Incident
 from coopsim.engine.log.rundir import RunDirError, read_run
 from coopsim.reports.markdown import SECTIONS
@@ -259,3 +259,24 @@ def test_charts_are_png_images_of_a4_width(tmp_path):
         assert width == round(WIDTH_IN * DPI) and 200 < height < 2000, c.name
         assert len(c.png) > 10_000, c.name  # something was drawn
         assert c.title and c.caption.endswith(".")
+
+
+def test_times_in_the_report_are_calendar_dates_with_local_time_where_a_zone_is_set():
+    from coopsim.reports.summary import calendar
+
+    assert calendar("2008-09-25T00:00:00+00:00")(14.0) == "25 Sep 2008 14:00 UTC (day 1, 14.0 h)"
+    nairobi = calendar("2008-09-25T00:00:00Z", "Africa/Nairobi")  # UTC+3
+    assert nairobi(14.0) == "25 Sep 2008 14:00 UTC, 17:00 local (day 1, 14.0 h)"
+    assert nairobi(47.5) == "26 Sep 2008 23:30 UTC, 02:30 local on 27 Sep (day 2, 47.5 h)"
+    assert calendar("2005-10-10T05:00:00+05:00")(0.0) == "10 Oct 2005 00:00 UTC (day 1, 0.0 h)"  # an offset start is turned to UTC
+
+
+def test_an_unknown_time_zone_is_one_located_line(mini_data):
+    from conftest import scenario_from
+
+    mini_data["scenario"]["timezone"] = "Africa/Atlantis"
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from(mini_data)
+    assert str(caught.value).endswith(
+        "scenario.timezone: unknown time zone 'Africa/Atlantis' (expected an IANA name such as Africa/Nairobi or Asia/Karachi)"
+    )

@@ -53,6 +53,7 @@ def build_aar(run: RunData) -> dict[str, Any]:
             "name": info.name,
             "description": info.description,
             "start": info.start.isoformat(),
+            "timezone": info.timezone,
             "duration_days": round(info.duration / UNIT_HOURS["d"], 2),
             "organisations": families,
             "objectives": [{"id": o.id, "name": o.name, "description": o.description} for o in s.objectives],

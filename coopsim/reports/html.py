@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from .charts import Chart
 from .markdown import SECTIONS
-from .summary import hours_text
+from .summary import calendar, hours_text
 
 
 def render_template(name: str, *, charts: list[Chart], **context: Any) -> str:
@@ -38,4 +38,5 @@ def web_link(url: Any) -> bool:
 def render_html(doc: dict[str, Any], charts: list[Chart]) -> str:
     """The after-action report as a single HTML document."""
     objective_names = {o["id"]: o["name"] for o in doc["objectives"]}
-    return render_template("aar.html.j2", doc=doc, sections=SECTIONS, objective_names=objective_names, charts=charts)
+    when = calendar(doc["overview"]["start"], doc["overview"].get("timezone"))
+    return render_template("aar.html.j2", doc=doc, sections=SECTIONS, objective_names=objective_names, charts=charts, when=when)

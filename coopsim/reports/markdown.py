@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .summary import hours_text
+from .summary import calendar, hours_text
 
 SECTIONS = (
     "1. Exercise overview",
@@ -89,7 +89,8 @@ def render_md_template(name: str, **context: Any) -> str:
 def render_markdown(doc: dict[str, Any], charts: list[tuple[str, str, str]] = ()) -> str:
     """The report as one Markdown document; ``charts`` are (file, title, caption) of PNGs beside it."""
     names = {o["id"]: o["name"] for o in doc["objectives"]}
-    return render_md_template("aar.md.j2", doc=doc, ov=doc["overview"], app=doc["appendices"], names=names, charts=list(charts))
+    when = calendar(doc["overview"]["start"], doc["overview"].get("timezone"))
+    return render_md_template("aar.md.j2", doc=doc, ov=doc["overview"], app=doc["appendices"], names=names, charts=list(charts), when=when)
 
 
 def render_comparison_markdown(doc: dict[str, Any], charts: list[Any]) -> str:

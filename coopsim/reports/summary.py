@@ -21,6 +21,33 @@ def format_value(metric: str, value: float | None) -> str:
     return f"{value:,.1f} {unit}"
 
 
+def calendar(start: str, zone: str | None = None):
+    """``when(t)``: hour ``t`` of the exercise as a calendar date and time in UTC, the day number, and local time where a zone is set.
+
+    ``start`` is the scenario's ISO start (UTC unless it carries an offset), e.g.
+    ``when(14.0)`` gives ``25 Sep 2008 14:00 UTC (day 1, 14.0 h)``, or with
+    ``Africa/Nairobi`` ``25 Sep 2008 14:00 UTC, 17:00 local (day 1, 14.0 h)``.
+    """
+    from datetime import UTC, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    origin = datetime.fromisoformat(start)
+    origin = origin.replace(tzinfo=UTC) if origin.tzinfo is None else origin.astimezone(UTC)
+    local = ZoneInfo(zone) if zone else None
+
+    def when(t: float | None) -> str:
+        if t is None:
+            return "—"
+        moment = origin + timedelta(hours=t)
+        text = f"{moment:%d %b %Y %H:%M} UTC"
+        if local is not None:
+            there = moment.astimezone(local)
+            text += f", {there:%H:%M} local" + (f" on {there:%d %b}" if there.date() != moment.date() else "")
+        return f"{text} (day {int(t // 24) + 1}, {t:,.1f} h)"
+
+    return when
+
+
 def hours_text(value: float | None) -> str:
     """Hours for tables: ``26.0 h``, or a dash when there is no value."""
     return "—" if value is None else f"{value:,.1f} h"

@@ -145,7 +145,8 @@ def _source_from_text(value: Any) -> Any:
 class ScenarioInfo(Model):
     name: str
     description: str = ""
-    start: datetime = Field(description="ISO date and time of hour 0, used for display")
+    start: datetime = Field(description="ISO date and time of hour 0, used for display (UTC unless it gives an offset)")
+    timezone: str | None = Field(None, description="IANA time zone of the theatre, e.g. Africa/Nairobi: reports show local time beside UTC")
     duration: Duration = Field(description="how long the scenario runs")
     seed: int = Field(0, strict=True, description="seed used when none is given on the command line")
     sources: tuple[Annotated[Source, BeforeValidator(_source_from_text)], ...] = ()
@@ -160,6 +161,19 @@ class ScenarioInfo(Model):
         if not 1900 <= start.year <= 2200:
             raise ValueError(f"the start {start.isoformat()} is out of range (expected a date between 1900 and 2200)")
         return start
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str | None) -> str | None:
+        if zone is None:
+            return None
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {zone!r} (expected an IANA name such as Africa/Nairobi or Asia/Karachi)") from None
+        return zone
 
     @field_validator("duration")
     @classmethod
