@@ -280,3 +280,17 @@ def test_an_unknown_time_zone_is_one_located_line(mini_data):
     assert str(caught.value).endswith(
         "scenario.timezone: unknown time zone 'Africa/Atlantis' (expected an IANA name such as Africa/Nairobi or Asia/Karachi)"
     )
+
+
+def test_the_report_carries_its_handling_banner_contents_and_a4_print_layout(tmp_path):
+    s = load_scenario("somalia-wfp-escort-2008")
+    run(s, out=tmp_path / "run")
+    out = write_report(tmp_path / "run")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert html.count('<div class="banner') == 2 and "EXERCISE EXERCISE EXERCISE" in html
+    assert md.startswith("**EXERCISE EXERCISE EXERCISE**") and md.rstrip().endswith("**EXERCISE EXERCISE EXERCISE**")
+    for anchor in ("overview", "summary", "objectives", "lessons", "timeline", "decisions", "improvement-plan", "appendices"):
+        assert f'<a href="#{anchor}">' in html and f'<section id="{anchor}">' in html
+    assert "@page { size: A4;" in html and "break-before: page" in html
+    assert "Scenario start:</strong> 25 Sep 2008 00:00 UTC, 03:00 local (day 1, 0.0 h) (Africa/Nairobi)" in html

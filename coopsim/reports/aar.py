@@ -54,6 +54,7 @@ def build_aar(run: RunData) -> dict[str, Any]:
             "description": info.description,
             "start": info.start.isoformat(),
             "timezone": info.timezone,
+            "handling": info.handling,
             "duration_days": round(info.duration / UNIT_HOURS["d"], 2),
             "organisations": families,
             "objectives": [{"id": o.id, "name": o.name, "description": o.description} for o in s.objectives],

@@ -147,6 +147,12 @@ class ScenarioInfo(Model):
     description: str = ""
     start: datetime = Field(description="ISO date and time of hour 0, used for display (UTC unless it gives an offset)")
     timezone: str | None = Field(None, description="IANA time zone of the theatre, e.g. Africa/Nairobi: reports show local time beside UTC")
+    handling: str = Field(
+        "EXERCISE EXERCISE EXERCISE",
+        min_length=1,
+        max_length=200,
+        description="the handling banner at the head and foot of every report page, e.g. a releasability line",
+    )
     duration: Duration = Field(description="how long the scenario runs")
     seed: int = Field(0, strict=True, description="seed used when none is given on the command line")
     sources: tuple[Annotated[Source, BeforeValidator(_source_from_text)], ...] = ()
