@@ -18,8 +18,7 @@ from typing import Any
 from coopsim.engine.experiments.archive import Archive
 from coopsim.engine.experiments.design import Replication, ReplicationResult, factorial, plan, point_label, variant_names
 from coopsim.engine.experiments.executors import execute
-from coopsim.engine.experiments.stats import Paired, paired
-from coopsim.engine.scenario.metric_names import better
+from coopsim.engine.experiments.stats import Paired, paired_by_replication
 from coopsim.engine.scenario.model import Scenario
 
 
@@ -75,20 +74,13 @@ class Comparison:
 
     def paired_restricted(self, variant: str, metric: str, horizon: float) -> Paired | None:
         """``variant`` against the baseline on the restricted time to the event (unreached runs count as ``horizon``)."""
-        base, _ = self.restricted(self.variants[0], metric, horizon)
-        other, _ = self.restricted(variant, metric, horizon)
-        common = sorted(set(base) & set(other))
-        if len(common) < 2:
-            return None
-        return paired(metric, [base[i] for i in common], [other[i] for i in common], better(metric) == "lower")
+        return paired_by_replication(
+            metric, self.restricted(self.variants[0], metric, horizon)[0], self.restricted(variant, metric, horizon)[0]
+        )
 
     def paired(self, variant: str, metric: str) -> Paired | None:
         """``variant`` against the baseline (the first variant) on ``metric``, over replications where both measured it."""
-        base, other = self.values(self.variants[0], metric), self.values(variant, metric)  # the baseline comes first
-        common = sorted(set(base) & set(other))
-        if len(common) < 2:
-            return None
-        return paired(metric, [base[i] for i in common], [other[i] for i in common], better(metric) == "lower")
+        return paired_by_replication(metric, self.values(self.variants[0], metric), self.values(variant, metric))  # the baseline first
 
 
 def compare(

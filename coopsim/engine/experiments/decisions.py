@@ -32,8 +32,7 @@ from dataclasses import dataclass
 
 from coopsim.engine.experiments.design import BASELINE, Replication, ReplicationResult
 from coopsim.engine.experiments.executors import execute
-from coopsim.engine.experiments.stats import paired
-from coopsim.engine.scenario.metric_names import better
+from coopsim.engine.experiments.stats import paired_by_replication
 from coopsim.engine.scenario.model import Scenario
 
 MOVE = 0.10
@@ -100,12 +99,11 @@ def effect(objective, default: list[ReplicationResult], option: list[Replication
     change = ci = None
     base = {o.job.replication: o.metrics.get(objective.metric) for o in default if o.metrics}
     other = {o.job.replication: o.metrics.get(objective.metric) for o in option if o.metrics}
-    common = sorted(i for i in base if base[i] is not None and other.get(i) is not None)
     if a.mean is not None and b.mean is not None:
         scale = max(abs(a.mean), abs(b.mean))
         change = (b.mean - a.mean) / abs(a.mean) if a.mean else None
-        if len(common) >= 2:
-            p = paired(objective.metric, [base[i] for i in common], [other[i] for i in common], better(objective.metric) == "lower")
+        p = paired_by_replication(objective.metric, base, other)
+        if p is not None:
             ci = (p.difference.low, p.difference.high)
             if scale and abs(b.mean - a.mean) >= MOVE * scale and not p.difference.includes_zero:
                 reasons.append("mean")

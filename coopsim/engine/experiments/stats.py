@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from coopsim.engine.scenario.metric_names import better
 
 SKEW_LIMIT = 1.0
 """Above this absolute sample skewness the bootstrap interval replaces the t-interval."""
@@ -65,6 +68,14 @@ def mean_ci(xs: list[float], confidence: float = 0.95, seed: int = 0) -> Interva
         return Interval(mean, float(boot.confidence_interval.low), float(boot.confidence_interval.high), "bootstrap")
     half = float(stats.t.ppf(1 - (1 - confidence) / 2, n - 1)) * sd / math.sqrt(n)
     return Interval(mean, mean - half, mean + half, "t")
+
+
+def paired_by_replication(metric: str, baseline: Mapping[int, float | None], variant: Mapping[int, float | None]) -> Paired | None:
+    """Pair two arms replication by replication (common random numbers): over the replications that measured both, or None under two."""
+    common = sorted(i for i, v in baseline.items() if v is not None and variant.get(i) is not None)
+    if len(common) < 2:
+        return None
+    return paired(metric, [baseline[i] for i in common], [variant[i] for i in common], better(metric) == "lower")
 
 
 def paired(metric: str, baseline: list[float], variant: list[float], lower_is_better: bool) -> Paired:

@@ -200,8 +200,8 @@ class _Walk:
         self.request(trip.request, depth + 1)
 
     # -- requests --------------------------------------------------------------------------------
-    def request(self, rid: str, depth: int, until: str = "tasked") -> None:
-        """The cycle of request ``rid`` up to ``until`` (tasked), then what submitted it."""
+    def request(self, rid: str, depth: int) -> None:
+        """The cycle of request ``rid`` up to its tasking, then what submitted it."""
         track = self.run.requests.get(rid)
         if track is None or track.submitted is None or depth > _DEPTH:
             return
@@ -378,8 +378,3 @@ def _closed(walk: _Walk, event: str, t: float) -> CriticalPath:
     if t - traced > max(1.0, 0.05 * t):
         steps.append(Step("untraced", t - traced, "time the event log does not tie to any step above"))
     return CriticalPath(event, t, tuple(steps), tuple(walk.blocked))
-
-
-def explain(path: CriticalPath) -> list[dict[str, Any]]:
-    """The path as JSON-ready rows, largest first."""
-    return [{"cause": s.cause, "hours": s.hours, "text": s.text, "actor": s.actor} for s in sorted(path.steps, key=lambda s: -s.hours)]

@@ -93,7 +93,7 @@ def _on_station(w: World, pool: Pool, unit: EscortUnit) -> Generator[Any, Any, N
     spec, env = pool.spec, w.env
     yield from w.until_ready(pool)
     while True:
-        unit.on_station, unit.since, unit.at = True, env.now, spec.base
+        unit.on_station, unit.at = True, spec.base
         w.escort_freed()
         if spec.endurance is None:
             return

@@ -100,8 +100,6 @@ class EscortUnit:
     """Out of service by an effect."""
     due: bool = False
     """Its endurance has run out: it leaves when its convoy arrives."""
-    since: float = 0.0
-    """When it came on station."""
 
     @property
     def free(self) -> bool:
