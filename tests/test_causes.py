@@ -39,7 +39,7 @@ def _steps(path):
 
 def test_the_path_accounts_for_the_whole_time_to_the_event(path_of):
     p = path_of(lambda d: None)
-    assert (p.event, p.t) == ("first delivery at islamabad", 41.0)
+    assert (p.event, p.t) == ("first delivery at Chaklala Air Base", 41.0)
     assert _steps(p) == [("transport", 13.0), ("transit", 8.0), ("processing", 5.0), ("approval", 12.0), ("scheduled", 2.0)]
     assert p.binding().cause == "transport" and p.blocked == ()
 
@@ -154,8 +154,12 @@ def test_a_delay_planted_in_a_bundled_scenario_is_found(tmp_path):
     s = load_scenario("pakistan-earthquake-2005", overrides=["actors.nac.approval=10d"])
     run(s, out=tmp_path / "run")
     x = _lesson(s, tmp_path / "run", "obj_muzaffarabad")
-    assert "The binding cause was approval: request frc_airlift: approval, 240.0 h" in x.discussion
+    assert (
+        "The binding cause: approval for the request “Pakistan asks NATO to airlift relief donated by NATO and partner nations"
+        " to Chaklala”, 240.0 h"
+    ) in x.discussion
     assert x.conclusion == "Deliberation at North Atlantic Council set the pace."
     assert x.recommendation.startswith(
-        "Grant the standing authority pakistan_airlift_authority before frc_airlift is raised, so that SHAPE"
+        "Grant SHAPE its standing authority (pakistan_airlift_authority) before the request “Pakistan asks NATO to airlift relief"
+        " donated by NATO and partner nations to Chaklala” is raised, so that SHAPE approves it rather than North Atlantic Council."
     )

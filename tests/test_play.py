@@ -72,5 +72,8 @@ def test_facilitator_releases_are_replayed_in_the_run_and_in_every_counterfactua
     row = next(t for t in doc["timeline"] if t["seq"] == 2)
     assert (row["planned"], row["released"], row["released_by"]) == (None, 5.0, "facilitator")
     md = (tmp_path / "run" / "report" / "report.md").read_text()
-    assert "| 2 | contingency | 10 Oct 2005 05:00 UTC (day 1, 5.0 h) (facilitator) |" in md
-    assert "- The RFA came late — *facilitator*, at 10 Oct 2005 05:00 UTC (day 1, 5.0 h) (objective obj_cycle)" in md
+    assert (
+        "| 2 | contingency: released by the facilitator | 10 Oct 2005 05:00 UTC (day 1, 5.0 h) (facilitator) | UN OCHA | Submit RFA"
+        " | done |"
+    ) in md
+    assert "- The RFA came late — *facilitator*, at 10 Oct 2005 05:00 UTC (day 1, 5.0 h) (objective: RFA handled promptly)" in md

@@ -15,6 +15,7 @@ from coopsim.cli import main
 from coopsim.engine import ScenarioError, load_scenario, run
 from coopsim.engine.log.records import FactWithheld, Incident
 from coopsim.engine.log.rundir import RunDirError, read_run
+from coopsim.reports.aar import core_capability
 from coopsim.reports.markdown import SECTIONS
 from coopsim.reports.odcr import Evidence, Lesson, lesson
 from coopsim.reports.write import write_report
@@ -50,13 +51,14 @@ def test_approval_dominated_cycle_is_put_on_the_approver(mini):
     assert lesson(_objective(mini, "obj_cycle"), "S", 63.0, ev) == Lesson(
         objective="obj_cycle",
         kind="improvement",
-        observation="RFA handled promptly: rfa_cycle_time was 63.0 h against a target of 72.0 h; rated S.",
-        discussion="Request airlift took 63.0 h from submission to completion: transit 8.0 h, queue 1.0 h, processing 4.0 h, "
+        observation="RFA handled promptly: 63.0 h against a target of 72.0 h; rated S.",
+        discussion="The request airlift took 63.0 h from submission to completion: transit 8.0 h, queue 1.0 h, processing 4.0 h, "
         "approval 40.0 h, transport 10.0 h. The largest part was approval (63%).",
         conclusion="Deliberation at nac set the pace of the response.",
         recommendation="Agree criteria under which nac pre-authorises such requests.",
         responsible="North Atlantic Council, NATO",
         capability="Planning",
+        responsible_actor="nac",
     )
 
 
@@ -116,7 +118,7 @@ def test_report_has_every_section_row_and_lesson(name, tmp_path):
         assert f"## {section}" in md
     scenario = load_scenario(name)
     for o in scenario.objectives:
-        assert f"| {o.name} | {o.metric} |" in md
+        assert f"| {o.name} | {core_capability(o)} | {o.metric} |" in md
     assert len(doc["lessons"]) == len(scenario.objectives)
     assert len(doc["timeline"]) == len(doc["appendices"]["msel"]) == len(scenario.injects)
     assert 3 <= len(doc["executive_summary"]) <= 6
@@ -211,7 +213,8 @@ def test_html_report_is_self_contained_with_every_section_row_and_chart(name, tm
     assert page.sections == ["overview", "summary", "objectives", "lessons", "timeline", "decisions", "improvement-plan", "appendices"]
     assert len(page.images) == 6 and all(src.startswith("data:image/png;base64,") for src in page.images)
     doc = json.loads((out / "report.json").read_text())
-    header_rows = 6 if doc["decisions"] else 5
+    header_rows = 4 + bool(doc["decisions"]) + bool(doc["improvement_plan"])
+    overview_rows = 10  # the HSEEP exercise overview: name, dates, scope, mission areas, ..., point of contact
     expected_rows = (
         len(doc["objectives"])
         + len(doc["timeline"])
@@ -220,6 +223,7 @@ def test_html_report_is_self_contained_with_every_section_row_and_chart(name, tm
         + len(doc["appendices"]["msel"])
         + len(doc["appendices"]["event_summary"])
         + header_rows
+        + overview_rows
     )
     assert page.rows == expected_rows
     assert page.scripts == 0 and page.handlers == []
@@ -293,4 +297,4 @@ def test_the_report_carries_its_handling_banner_contents_and_a4_print_layout(tmp
     for anchor in ("overview", "summary", "objectives", "lessons", "timeline", "decisions", "improvement-plan", "appendices"):
         assert f'<a href="#{anchor}">' in html and f'<section id="{anchor}">' in html
     assert "@page { size: A4;" in html and "break-before: page" in html
-    assert "Scenario start:</strong> 25 Sep 2008 00:00 UTC, 03:00 local (day 1, 0.0 h) (Africa/Nairobi)" in html
+    assert "Scenario time starts 25 Sep 2008 00:00 UTC, 03:00 local (day 1, 0.0 h) (Africa/Nairobi)" in html

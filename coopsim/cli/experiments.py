@@ -120,15 +120,15 @@ def compare(
 def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | None, out: str | None) -> None:
     """Sweep parameters full-factorially and rank them by effect on each objective.
 
-    Every combination of the values runs for the same seeds. The report ranks
-    the parameters by their main effect on each objective's metric, with a
-    tornado chart.
+    Every combination of the values runs for the same seeds. For each
+    objective, the parameters are ranked by their main effect (the spread of
+    the objective's mean between a parameter's levels), with the level means
+    and a tornado chart, in OUT/report/sweep.html and sweep.md.
 
     \b
     Example:
       coopsim sweep pakistan-earthquake-2005 --param actors.nac.approval=6h,1d,2d --param actors.eadrcc.staff=1,2,4
     """
-    import json
     from pathlib import Path
 
     from coopsim.engine import (
@@ -136,12 +136,10 @@ def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | 
         Archive,
         claim_dir,
         load_scenario,
-        staged,
         sweep_grid,
     )
     from coopsim.engine import sweep as run_sweep
-    from coopsim.reports.sweep import effects_table, main_effects, tornado
-    from coopsim.reports.write import REPORT
+    from coopsim.reports.sweep import effects_table, main_effects, write_sweep_report
 
     with refusing():
         scenario = load_scenario(file)
@@ -150,18 +148,19 @@ def sweep(file: str, params: tuple[str, ...], replications: int, workers: int | 
         claim_dir(out_dir, "sweep", ARCHIVE_FILES)
         archive = Archive(out_dir / "results.sqlite")
         result = run_sweep(scenario, grid, replications, workers=workers, archive=archive, progress=_count_line("sweep runs"))
-    effects = main_effects(scenario, result, grid)
     click.echo(
         f"{scenario.scenario.name}: {len(result.variants)} combinations x {replications} replications"
         + (f" ({result.reused} reused)" if result.reused else "")
     )
-    click.echo(effects_table(effects))
-    chart = tornado(effects)
+    click.echo(effects_table(main_effects(scenario, result, grid)))
+    for o in result.errors:
+        click.echo(f"replication {o.job.replication} of {o.job.variant} (seed {o.job.seed}) failed: {o.error}", err=True)
+    click.echo(f"Results in {archive.path}")
     with refusing():
-        with staged(out_dir / "report", REPORT) as staging:
-            (staging / "tornado.png").write_bytes(chart.png)
-            (staging / "sweep.json").write_text(json.dumps({"parameters": grid, "effects": effects}, indent=2, default=str) + "\n")
-    click.echo(f"Results in {archive.path}; tornado chart and sweep.json in {out_dir / 'report'}/")
+        report_dir = write_sweep_report(scenario, result, grid, out_dir / "report")
+    click.echo(
+        f"Sweep report: {report_dir / 'sweep.html'} and {report_dir / 'sweep.md'} (charts in {report_dir / 'charts'}/, data in sweep.json)"
+    )
 
 
 @main.command("check-decisions")

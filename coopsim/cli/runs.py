@@ -115,7 +115,13 @@ def run(
 
 @main.command()
 @click.argument("run_dir")
-@click.option("--format", "formats", default="html,md,json", show_default=True, help="Comma-separated formats: html, md, json.")
+@click.option(
+    "--format",
+    "formats",
+    default="html,md,json",
+    show_default=True,
+    help="Comma-separated formats: html, md, json, pdf (pdf needs the pdf extra).",
+)
 @click.option("--out", help="Report directory (default: RUN_DIR/report).")
 def report(run_dir: str, formats: str, out: str | None) -> None:
     """Write the after-action report of a finished run (HSEEP AAR/IP with ODCR lessons).
@@ -128,6 +134,7 @@ def report(run_dir: str, formats: str, out: str | None) -> None:
       coopsim run pakistan-earthquake-2005 --out runs/pk
       coopsim report runs/pk
       coopsim report runs/pk --format html --out reports/pk
+      coopsim report runs/pk --format pdf      # needs: pip install 'coopsim[pdf]'
     """
     click.echo(f"Report in {_report(run_dir, out, formats)}/")
 

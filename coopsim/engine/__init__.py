@@ -43,6 +43,7 @@ from coopsim.engine.log.records import Record
 from coopsim.engine.log.results import Metrics, ObjectiveRating
 from coopsim.engine.log.rundir import Manifest, RunData, RunDirError, RunRecords, SessionData, in_progress, read_run
 from coopsim.engine.run import Outcome, RunResult, Simulation, run
+from coopsim.engine.scenario.calendar import Calendar, Moment
 from coopsim.engine.scenario.catalog import bundled_scenarios
 from coopsim.engine.scenario.durations import UNIT_HOURS, duration_text, parse_duration
 from coopsim.engine.scenario.files import parse_size, set_limits
@@ -50,7 +51,18 @@ from coopsim.engine.scenario.lint import warnings as lint
 from coopsim.engine.scenario.load import apply_override, apply_variant, load_scenario, loads_scenario
 from coopsim.engine.scenario.metric_names import METRICS, better, split_metric
 from coopsim.engine.scenario.model import DecisionPoint, Objective, Scenario
-from coopsim.engine.scenario.msel import MselError, MselExportError, check_target, export_rows, import_rows, read_sheet, write_sheet
+from coopsim.engine.scenario.msel import (
+    MselError,
+    MselExportError,
+    check_target,
+    derived_mismatches,
+    export_rows,
+    import_rows,
+    read_sheet,
+    trigger_in_words,
+    write_sheet,
+)
+from coopsim.engine.scenario.names import Names
 from coopsim.engine.scenario.problems import Problem, ScenarioError, printable
 from coopsim.engine.sim.deciders import Decider, Decision, DefaultDecider, ScriptedDecider, Situation
 from coopsim.engine.tabletop.seats import FACILITATOR, Knower, View
@@ -64,6 +76,7 @@ __all__ = [
     "ArchiveError",
     "BASELINE",
     "Blocked",
+    "Calendar",
     "CriticalPath",
     "Step",
     "Comparison",
@@ -88,8 +101,10 @@ __all__ = [
     "MOVES",
     "Manifest",
     "Metrics",
+    "Moment",
     "MselError",
     "MselExportError",
+    "Names",
     "Objective",
     "ObjectiveRating",
     "Outcome",
@@ -127,6 +142,8 @@ __all__ = [
     "counterfactuals",
     "dask_executor",
     "default_run_dir",
+    "derived_mismatches",
+    "trigger_in_words",
     "duration_text",
     "experiment_key",
     "export_rows",

@@ -22,7 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend is chosen first)
 from matplotlib.transforms import offset_copy  # noqa: E402
 
-from coopsim.engine import Part, Phase, RunData, records  # noqa: E402
+from coopsim.engine import Calendar, Names, Part, Phase, RunData, records  # noqa: E402
 
 WIDTH_IN, DPI = 6.3, 150  # 160 mm: the text width of an A4 page
 FAMILY_COLOURS = {"NATO": "#0072B2", "UN": "#E69F00", "AU": "#009E73", "EU": "#F0E442", "national": "#CC79A7", "NGO": "#D55E00"}
@@ -71,7 +71,7 @@ def _legend_below(ax, ncol: int, handles=None, labels=None) -> None:
     """A legend under the axes, where it never hides data."""
     args = (handles, labels) if handles is not None else ()
     # a fixed distance in points below the axes, clear of the tick labels and axis label however short the axes are
-    below = offset_copy(ax.transAxes, fig=ax.figure, y=-30, units="points")
+    below = offset_copy(ax.transAxes, fig=ax.figure, y=-46, units="points")  # clear of two-line date ticks and the axis label
     ax.legend(*args, ncol=ncol, fontsize=6, loc="upper center", bbox_to_anchor=(0.5, 0), bbox_transform=below, frameon=False)
 
 
@@ -81,6 +81,21 @@ def _legend_or_empty(ax, has_data, ncol: int, empty: str) -> None:
         _legend_below(ax, ncol)
     else:
         _empty(ax, empty)
+
+
+def _calendar_axis(ax, run: RunData, end: float) -> None:
+    """The x axis as calendar dates (UTC) with exercise day numbers, a tick at the start of every day or every few days."""
+    on = Calendar.of(run.scenario.scenario.start)
+    days = max(1, int(end // 24) + 1)
+    step = next(s for s in (1, 2, 3, 5, 7, 10, 14, 21, 28, 30, 60, 90, 180, 365) if days / s <= 8 or s == 365)
+    ticks = [24.0 * d for d in range(0, days + 1, step) if 24.0 * d <= end]
+    ax.set_xticks(ticks, [f"{on.at(t).utc:%d %b}\nday {on.at(t).day}" for t in ticks])
+    ax.set_xlim(0, end)
+    ax.set_xlabel("date (UTC) and exercise day")
+
+
+def _short(text: str, room: int = 24) -> str:
+    return text if len(text) <= room else text[: room - 1].rstrip() + "…"
 
 
 def _empty(ax, text: str) -> None:
@@ -93,24 +108,23 @@ def request_gantt(run: RunData) -> Chart:
     spans = {rid: track.phases(end) for rid, track in sorted(run.requests.items(), key=lambda kv: kv[1].submitted or 0.0)}
     spans = {rid: bars for rid, bars in spans.items() if bars}
     fig, ax = _figure(0.9 + 0.45 * max(1, len(spans)))
-    actors = run.scenario.by_id["actors"]
+    names = Names(run.scenario)
     for y, bars in enumerate(spans.values()):
         for t0, t1, phase, actor in ((b.start, b.end, b.phase, b.actor) for b in bars):
             ax.barh(y, t1 - t0, left=t0, color=PHASE_COLOURS[phase], edgecolor="white", height=0.6)
-            if t1 - t0 > 0.08 * end:  # name the actor holding the request where the bar has room
-                family = actors[actor].family.value if actor in actors else "UN"
+            if t1 - t0 > 0.12 * end:  # name the actor holding the request where the bar has room
                 ax.text(
                     t0 + 0.01 * end,
                     y,
-                    actor,
+                    _short(names.actor(actor), 22),
                     va="center",
                     fontsize=6,
-                    color="white",
-                    bbox={"boxstyle": "round,pad=0.15", "fc": FAMILY_COLOURS[family], "ec": "none"},
+                    color="#1a1a1a",
+                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85},
                 )
     ax.set_yticks(range(len(spans)), list(spans))
     ax.invert_yaxis()
-    ax.set_xlabel("hours since scenario start")
+    _calendar_axis(ax, run, end)
     ax.set_title("Request lifecycles by phase")
     handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in PHASE_COLOURS.values()]
     _legend_below(ax, 6, handles, [p.value for p in PHASE_COLOURS])
@@ -119,7 +133,8 @@ def request_gantt(run: RunData) -> Chart:
     return Chart(
         "request_gantt",
         "Request lifecycles",
-        "Long bars of one colour show the phase where a request waited longest; labels name the actor holding it (NATO blue, UN orange).",
+        "Each bar is one request, coloured by phase (legend below); the longest stretch of one colour is where it waited longest,"
+        " and the label names the organisation holding it then.",
         _png(fig),
     )
 
@@ -157,6 +172,7 @@ def delivered_vs_demand(run: RunData) -> Chart:
         if r.site in demand_at:
             delivered_at[r.site].append((r.t, r.quantity))
     end = run.end
+    names = Names(run.scenario)
     fig, ax = _figure(3.2)
     for i, site in enumerate(sorted(demand_at)):
         colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
@@ -168,38 +184,70 @@ def delivered_vs_demand(run: RunData) -> Chart:
                 total += q
             xs.append(end)
             ys.append(total)
-            ax.plot(xs, ys, style, color=colour, label=f"{site} {label}")
-    ax.set_xlabel("hours since scenario start")
+            ax.plot(xs, ys, style, color=colour, label=f"{_short(names.place(site), 20)} {label}")
+    _calendar_axis(ax, run, end)
     ax.set_ylabel("tonnes")
     ax.set_title("Delivered against demand, per site")
     _legend_or_empty(ax, demand_at, 4, "no site had a demand")
-    return Chart("delivered_vs_demand", "Deliveries", "The gap between a dashed and a solid line is demand still waiting.", _png(fig))
+    return Chart(
+        "delivered_vs_demand",
+        "Deliveries",
+        "One colour per site: the dashed line is demand requested, the solid line tonnes delivered; the gap between them is demand"
+        " still waiting.",
+        _png(fig),
+    )
 
 
 def information_latency(run: RunData) -> Chart:
-    """When each actor first learned each fact, coloured by organisation family."""
+    """Who learned each fact, and when: one row per fact and recipient, a line from the fact's issue to the recipient knowing it."""
     actors = run.scenario.by_id["actors"]
-    facts = [f.id for f in run.scenario.facts]
-    fig, ax = _figure(1.0 + 0.35 * max(1, len(facts)))
-    seen = set()
-    for arrival in sorted(run.records.arrivals.values(), key=lambda a: a.first.seq):
-        r = arrival.first
-        if r.edition == 0 and r.fact in facts:
-            family = actors[r.actor].family.value
-            ax.scatter(r.t, facts.index(r.fact), color=FAMILY_COLOURS[family], s=18, label=family if family not in seen else None)
+    names = Names(run.scenario)
+    rows: list[tuple[str, str, float, float | None, float | None]] = []  # (fact, actor, issued, learned, withheld at)
+    for f in run.scenario.facts:
+        got = sorted((a.first for (fact, _), a in run.records.arrivals.items() if fact == f.id), key=lambda r: r.t)
+        got = [r for r in got if r.actor != f.origin]
+        issued = {r.actor: r.t - r.latency for r in got}
+        refused = {to: x.first.t for (fact, _, to), x in run.records.refusals.items() if fact == f.id}
+        for r in got:
+            rows.append((f.id, r.actor, issued[r.actor], r.t, refused.get(r.actor)))
+        for to, t in sorted(refused.items(), key=lambda kv: kv[1]):
+            if to not in issued:
+                rows.append((f.id, to, t, None, t))
+    rows = rows[:40]  # a readable chart; the event log has the rest
+    end = run.end
+    fig, ax = _figure(1.0 + 0.22 * max(1, len(rows)))
+    seen: set[str] = set()
+    for y, (_, actor, issued_at, learned, withheld) in enumerate(rows):
+        family = actors[actor].family.value if actor in actors else "UN"
+        colour = FAMILY_COLOURS[family]
+        if learned is not None:
+            ax.plot([issued_at, learned], [y, y], color=colour, linewidth=1.2)
+            ax.scatter(learned, y, color=colour, s=16, zorder=3, label=family if family not in seen else None)
             seen.add(family)
-    withheld = [(x.first.t, x.first.fact) for x in run.records.refusals.values() if x.first.fact in facts]
-    if withheld:
-        ax.scatter([t for t, _ in withheld], [facts.index(f) for _, f in withheld], marker="x", color="#000000", s=18, label="withheld")
-    ax.set_yticks(range(len(facts)), facts)
+        if withheld is not None:
+            ax.scatter(
+                withheld,
+                y,
+                marker="x",
+                color="#000000",
+                s=22,
+                zorder=4,
+                label="withheld" if "withheld" not in seen else None,
+            )
+            seen.add("withheld")
+            if learned is None:
+                ax.text(issued_at, y, "  never received", va="center", fontsize=6, color="#000000")
+    labels = [f"{_short(names.fact(f), 22)} → {_short(names.actor(a), 18)}" for f, a, *_ in rows]
+    ax.set_yticks(range(len(rows)), labels, fontsize=6)
     ax.invert_yaxis()
-    ax.set_xlabel("hours since scenario start")
-    ax.set_title("When each organisation learned each fact")
-    _legend_or_empty(ax, facts, 7, "the scenario has no facts")
+    _calendar_axis(ax, run, end)
+    ax.set_title("Who learned each fact, and when")
+    _legend_or_empty(ax, rows, 7, "no fact reached another organisation")
     return Chart(
         "information_latency",
         "Information latency",
-        "Dots far right of a fact's first dot are actors that learned late; crosses are refusals to release.",
+        "One row per fact and recipient: the line runs from the fact's issue to the recipient knowing it, coloured by the"
+        " recipient's organisation (NATO blue, UN orange, AU green, national pink); a black cross marks a refusal to release it.",
         _png(fig),
     )
 
@@ -212,6 +260,7 @@ def asset_utilisation(run: RunData) -> Chart:
     for r in run.records.of(records.TripEnded):
         changes[r.asset].append((r.t, -1))
     end = run.end
+    names = Names(run.scenario)
     fig, ax = _figure(2.6)
     for i, asset in enumerate(sorted(changes)):
         xs, ys, busy = [0.0], [0], 0
@@ -221,12 +270,17 @@ def asset_utilisation(run: RunData) -> Chart:
             ys.append(busy)
         xs.append(end)
         ys.append(busy)
-        ax.step(xs, ys, where="post", color=SERIES_COLOURS[i % len(SERIES_COLOURS)], label=asset)
-    ax.set_xlabel("hours since scenario start")
+        ax.step(xs, ys, where="post", color=SERIES_COLOURS[i % len(SERIES_COLOURS)], label=_short(names.asset(asset), 28))
+    _calendar_axis(ax, run, end)
     ax.set_ylabel("units busy")
     ax.set_title("Asset utilisation over time")
     _legend_or_empty(ax, changes, 5, "no asset made a trip")
-    return Chart("asset_utilisation", "Asset utilisation", "Flat tops at the pool size mean requests queued for lift.", _png(fig))
+    return Chart(
+        "asset_utilisation",
+        "Asset utilisation",
+        "One colour per asset pool (legend below): flat tops at the pool's size mean loads queued for lift.",
+        _png(fig),
+    )
 
 
 def message_flow(run: RunData) -> Chart:
@@ -245,7 +299,11 @@ def message_flow(run: RunData) -> Chart:
     else:
         _empty(ax, "no message was sent")
     return Chart(
-        "message_flow", "Message flow", "Long red bars mark unreliable channels; the busiest channels carry the coordination.", _png(fig)
+        "message_flow",
+        "Message flow",
+        "Blue bars are messages sent on each channel or liaison post, red-orange bars the transmissions lost and resent:"
+        " a long red-orange bar marks an unreliable channel.",
+        _png(fig),
     )
 
 

@@ -67,6 +67,17 @@ def practical(o: Any, baseline_mean: float | None) -> float:
     return 0.05 * abs(baseline_mean) if baseline_mean else 0.0
 
 
+def provenance(scenario: Scenario, result: Comparison) -> dict[str, Any]:
+    """What an experiment's report was drawn from: the scenario's key, the seeds, the replications, and how many were reused."""
+    return {
+        "scenario_sha256": experiment_key(scenario),
+        "seeds": sorted({out.job.seed for out in result.outcomes}),
+        "replications": result.replications,
+        "reused": result.reused,
+        "coopsim_version": __version__,
+    }
+
+
 def build_comparison(scenario: Scenario, result: Comparison) -> dict[str, Any]:
     """The comparison report as a JSON-ready mapping.
 
@@ -177,13 +188,7 @@ def build_comparison(scenario: Scenario, result: Comparison) -> dict[str, Any]:
         "metrics": blocks,
         "findings": findings,
         "errors": [{"variant": e.job.variant, "seed": e.job.seed, "error": e.error} for e in result.errors],
-        "provenance": {
-            "scenario_sha256": experiment_key(scenario),
-            "seeds": sorted({out.job.seed for out in result.outcomes}),
-            "replications": result.replications,
-            "reused": result.reused,
-            "coopsim_version": __version__,
-        },
+        "provenance": provenance(scenario, result),
     }
 
 

@@ -142,6 +142,7 @@ def forest(doc: dict[str, Any]) -> Chart:
 def delay_attribution(result: Comparison) -> Chart:
     """Mean hours of each part of the RFA cycle, per variant."""
     fig, ax = _figure(2.4)
+    runs = {v: sum(1 for o in result.outcomes if o.job.variant == v and o.metrics is not None) for v in result.variants}
     for y, variant in enumerate(result.variants):
         left = 0.0
         for part, colour in PART_COLOURS.items():
@@ -149,13 +150,19 @@ def delay_attribution(result: Comparison) -> Chart:
             hours = sum(values) / len(values) if values else 0.0
             ax.barh(y, hours, left=left, color=colour, label=part if y == 0 else None)
             left += hours
+        completed = len(result.values(variant, "rfa_cycle_time"))
+        ax.text(left, y, f"  {completed} of {runs[variant]} runs completed an RFA", va="center", fontsize=6, color="#333333")
     ax.set_yticks(range(len(result.variants)), result.variants)
     ax.invert_yaxis()
     ax.set_xlabel("hours (mean RFA cycle)")
     ax.set_title("Where the hours of the RFA cycle went, per variant")
     _legend_below(ax, 6)
     return Chart(
-        "delay_attribution", "Delay attribution", "Compare the bars segment by segment to see where a choice saves hours.", _png(fig)
+        "delay_attribution",
+        "Delay attribution",
+        "Each coloured segment is one part of the cycle (legend below). Only completed requests have a cycle to split, so a variant"
+        " that completes fewer can look faster here: the count beside each bar says in how many runs any RFA completed.",
+        _png(fig),
     )
 
 
@@ -163,8 +170,9 @@ def rating_shares(doc: dict[str, Any]) -> Chart:
     """For each objective and variant, the share of replications rated P, S, M and U."""
     labels, shares = [], []
     for block in doc["metrics"]:
+        name = block["objective"] if len(block["objective"]) <= 40 else block["objective"][:39] + "…"
         for variant, share in block["rating_shares"].items():
-            labels.append(f"{block['id']} · {variant}")
+            labels.append(f"{variant}: {name}")
             shares.append(share)
     fig, ax = _figure(0.8 + 0.22 * max(1, len(labels)))
     for y, share in enumerate(shares):
@@ -178,7 +186,12 @@ def rating_shares(doc: dict[str, Any]) -> Chart:
     ax.set_title("HSEEP ratings per objective and variant")
     if labels:
         _legend_below(ax, 4)
-    return Chart("rating_shares", "Ratings", "More green means the objective was met more often under that choice.", _png(fig))
+    return Chart(
+        "rating_shares",
+        "Ratings",
+        "Green is P, yellow S, orange M, red-orange U: more green means the objective was met more often under that choice.",
+        _png(fig),
+    )
 
 
 def draw_comparison(scenario: Scenario, result: Comparison, doc: dict[str, Any]) -> list[Chart]:

@@ -39,4 +39,7 @@ def render_html(doc: dict[str, Any], charts: list[Chart]) -> str:
     """The after-action report as a single HTML document."""
     objective_names = {o["id"]: o["name"] for o in doc["objectives"]}
     when = calendar(doc["overview"]["start"], doc["overview"].get("timezone"))
-    return render_template("aar.html.j2", doc=doc, sections=SECTIONS, objective_names=objective_names, charts=charts, when=when)
+    decision_names = {d["decision"]: d["name"] for d in doc["decisions"]}
+    return render_template(
+        "aar.html.j2", doc=doc, sections=SECTIONS, objective_names=objective_names, decision_names=decision_names, charts=charts, when=when
+    )

@@ -19,7 +19,7 @@ SECTIONS = (
     "2. Executive summary",
     "3. Objectives and ratings",
     "4. Strengths and areas for improvement (ODCR)",
-    "5. Timeline: MSEL as planned and as run",
+    "5. Timeline and expected actions: the MSEL as planned and as run",
     "6. Decisions",
     "7. Improvement plan",
     "8. Appendices",
@@ -90,7 +90,17 @@ def render_markdown(doc: dict[str, Any], charts: list[tuple[str, str, str]] = ()
     """The report as one Markdown document; ``charts`` are (file, title, caption) of PNGs beside it."""
     names = {o["id"]: o["name"] for o in doc["objectives"]}
     when = calendar(doc["overview"]["start"], doc["overview"].get("timezone"))
-    return render_md_template("aar.md.j2", doc=doc, ov=doc["overview"], app=doc["appendices"], names=names, charts=list(charts), when=when)
+    decision_names = {d["decision"]: d["name"] for d in doc["decisions"]}
+    return render_md_template(
+        "aar.md.j2",
+        doc=doc,
+        ov=doc["overview"],
+        app=doc["appendices"],
+        names=names,
+        decision_names=decision_names,
+        charts=list(charts),
+        when=when,
+    )
 
 
 def render_comparison_markdown(doc: dict[str, Any], charts: list[Any]) -> str:

@@ -18,7 +18,19 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from coopsim.engine import ACTIONABLE, METRICS, Blocked, CriticalPath, Objective, RunData, Scenario, critical_path, records, split_metric
+from coopsim.engine import (
+    ACTIONABLE,
+    METRICS,
+    Blocked,
+    CriticalPath,
+    Names,
+    Objective,
+    RunData,
+    Scenario,
+    critical_path,
+    records,
+    split_metric,
+)
 
 from .summary import format_value
 
@@ -45,6 +57,7 @@ class Lesson:
     responsible: str  # the org family (or actor) that should act
     capability: str  # POETE: Planning, Organization, Equipment, Training, Exercise
     planners_note: str = ""  # the scenario's own standing recommendation for the objective, kept apart from the finding
+    responsible_actor: str | None = None  # the actor id behind ``responsible``, where it is one actor
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -63,6 +76,10 @@ class Evidence:
     @property
     def detail(self) -> dict[str, Any]:
         return self.run.metrics.detail
+
+    @property
+    def names(self) -> Names:
+        return Names(self.scenario)
 
     def family(self, actor: str) -> str:
         a = self.scenario.by_id["actors"].get(actor)
@@ -94,7 +111,8 @@ def lesson(objective: Objective, rating: str, value: float | None, ev: Evidence)
         conclusion = f"Performed without challenges: {conclusion[0].lower()}{conclusion[1:]}"
         recommendation = "Sustain: record the arrangements behind this objective as a good practice and keep them in the next exercise."
     note = objective.recommendation or ""
-    return Lesson(objective.id, kind, observation, discussion, conclusion, recommendation, responsible, capability, note)
+    actor = next((a.id for a in ev.scenario.actors if ev.family(a.id) == responsible), None)
+    return Lesson(objective.id, kind, observation, discussion, conclusion, recommendation, responsible, capability, note, actor)
 
 
 def unmeasured(run: RunData, metric: str) -> str:
@@ -102,8 +120,8 @@ def unmeasured(run: RunData, metric: str) -> str:
     base, subject = split_metric(metric)
     by = run.scenario.by_id
 
-    def who(actor: str) -> str:
-        return by["actors"][actor].name if actor in by["actors"] else actor
+    names = Names(run.scenario)
+    who = names.actor
 
     if base == "info_latency" and len(subject) == 2:
         fact, actor = subject
@@ -116,10 +134,10 @@ def unmeasured(run: RunData, metric: str) -> str:
     if base in ("rfa_cycle_time", "request_cycle_time") and subject:
         track = run.requests.get(subject[0])
         if track is None or track.state is None:
-            return f"request {subject[0]} was never submitted"
-        return f"request {subject[0]} did not complete: it ended {track.state.value.replace('_', ' ')}"
+            return f"the request {names.request(subject[0])} was never submitted"
+        return f"the request {names.request(subject[0])} did not complete: it ended {track.state.value.replace('_', ' ')}"
     if base == "time_to_first_delivery" and subject:
-        return f"nothing was delivered to {subject[0]} in the window"
+        return f"nothing was delivered to {names.place(subject[0])} in the window"
     return f"{metric} has no value in this run"
 
 
@@ -127,9 +145,7 @@ def _observation(o: Objective, rating: str, value: float | None, ev: Evidence) -
     if value is None:
         why = unmeasured(ev.run, o.metric)
         return f"{o.name}: not reached in this run (target {format_value(o.metric, o.target)}); rated {rating}. {why[:1].upper()}{why[1:]}."
-    return (
-        f"{o.name}: {o.metric} was {format_value(o.metric, value)} against a target of {format_value(o.metric, o.target)}; rated {rating}."
-    )
+    return f"{o.name}: {format_value(o.metric, value)} against a target of {format_value(o.metric, o.target)}; rated {rating}."
 
 
 def _request_cause(o: Objective, ev: Evidence, base: str, subject: tuple[str, ...]) -> tuple[str, str, str, str, str]:
@@ -143,7 +159,10 @@ def _request_cause(o: Objective, ev: Evidence, base: str, subject: tuple[str, ..
     measured = [(rid, tracks[rid]) for rid in chosen if rid in tracks and tracks[rid].cycle_time is not None]
     if not measured:
         states = (
-            ", ".join(f"{rid} {tracks[rid].state.value.replace('_', ' ') if rid in tracks else 'not submitted'}" for rid in chosen)
+            ", ".join(
+                f"{ev.names.request(rid)} {tracks[rid].state.value.replace('_', ' ') if rid in tracks else 'not submitted'}"
+                for rid in chosen
+            )
             or "no request"
         )
         spec = ev.scenario.by_id["requests"].get(chosen[0]) if chosen else None
@@ -162,12 +181,12 @@ def _request_cause(o: Objective, ev: Evidence, base: str, subject: tuple[str, ..
     if base == "time_to_first_delivery":
         # What counts is the first load, not the whole request: transport ends at the first delivery.
         rid, parts, cycle = _to_first_delivery(ev, [r for r, _ in measured], subject[0])
-        span = f"from submission to its first delivery at {subject[0]}"
+        span = f"from submission to its first delivery at {ev.names.place(subject[0])}"
     listing = ", ".join(f"{p} {h:.1f} h" for p, h in parts.items() if h > 0)
     focus = base.removeprefix("rfa_").removeprefix("request_")
     part, hours = (focus, parts[focus]) if focus in parts else max(parts.items(), key=lambda kv: kv[1])
     share = f" ({hours / cycle:.0%})" if cycle else ""
-    discussion = f"Request {rid} took {cycle:.1f} h {span}: {listing}. " + (
+    discussion = f"The request {ev.names.request(rid)} took {cycle:.1f} h {span}: {listing}. " + (
         f"{PART_NAMES[part].capitalize()} took {hours:.1f} h{share}."
         if focus in parts
         else f"The largest part was {PART_NAMES[part]}{share}."
@@ -304,7 +323,7 @@ def _path_cause(ev: Evidence, path: CriticalPath, shortfall: float) -> tuple[str
         )
     step = binding
     share = f" ({step.hours / path.t:.0%} of the time to the event)" if path.t else ""
-    discussion += f" The binding cause was {_CAUSE_WORDS.get(step.cause, step.cause)}: {step.text}, {step.hours:,.1f} h{share}."
+    discussion += f" The binding cause: {step.text}, {step.hours:,.1f} h{share}."
     cause = step.cause
     if cause == "approval":
         rid = step.subject
@@ -312,9 +331,11 @@ def _path_cause(ev: Evidence, path: CriticalPath, shortfall: float) -> tuple[str
         approver = step.actor or (spec.approver_id if spec else "the approver")
         covered = [a for a in s.authorities if spec is not None and a.operation == spec.operation]
         recommendation = (
-            f"Grant the standing authority {covered[0].id} before {rid} is raised, so that {_name(ev, covered[0].holder)} approves it."
+            f"Grant {_name(ev, covered[0].holder)} its standing authority ({covered[0].id}) before the request"
+            f" {ev.names.request(rid)} is raised, so that {_name(ev, covered[0].holder)} approves it rather than {_name(ev, approver)}."
             if covered
-            else f"Agree criteria under which {_name(ev, approver)} pre-authorises requests like {rid}, or delegate approval inside an"
+            else f"Agree criteria under which {_name(ev, approver)} pre-authorises requests like {ev.names.request(rid)}, or delegate"
+            " approval inside an"
             " operation it has already approved (a standing authority)."
         )
         return discussion, f"Deliberation at {_name(ev, approver)} set the pace.", recommendation, ev.family(approver), "Planning"
@@ -384,8 +405,7 @@ def _upper_first(text: str) -> str:
 
 
 def _name(ev: Evidence, actor: str) -> str:
-    a = ev.scenario.by_id["actors"].get(actor)
-    return a.name if a else actor
+    return ev.names.actor(actor)
 
 
 def _fact_name(fact: Any) -> str:
@@ -451,8 +471,9 @@ def _information_cause(ev: Evidence, subject: tuple[str, ...]) -> tuple[str, str
     late = max((a.slowest for a in arrivals), key=lambda r: r.latency)
     via = sum((a.via for a in arrivals), Counter()).most_common(1)[0][0]
     return (
-        f"{late.actor} learned {fact_id} {late.latency:.1f} h after it was issued, from {late.source} via {late.via};"
-        f" {len(arrivals)} recipient(s) in all, mostly via {via}.",
+        f"{ev.names.actor(late.actor)} learned “{ev.names.fact(fact_id)}” {late.latency:.1f} h after it was issued,"
+        f" from {ev.names.actor(late.source)} via {ev.names.channel(late.via)};"
+        f" {len(arrivals)} recipient(s) in all, mostly via {ev.names.channel(via)}.",
         f"The slowest path for {fact_id} ran through {late.via} from {late.source}.",
         f"Relay {fact.class_} information between {late.source} and {late.actor} through a liaison officer or a faster channel.",
         ev.family(late.source),

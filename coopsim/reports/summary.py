@@ -27,23 +27,21 @@ def calendar(start: str, zone: str | None = None):
     ``start`` is the scenario's ISO start (UTC unless it carries an offset), e.g.
     ``when(14.0)`` gives ``25 Sep 2008 14:00 UTC (day 1, 14.0 h)``, or with
     ``Africa/Nairobi`` ``25 Sep 2008 14:00 UTC, 17:00 local (day 1, 14.0 h)``.
+    The arithmetic is the engine's :class:`~coopsim.engine.Calendar`, which the MSEL export shares.
     """
-    from datetime import UTC, datetime, timedelta
-    from zoneinfo import ZoneInfo
+    from coopsim.engine import Calendar
 
-    origin = datetime.fromisoformat(start)
-    origin = origin.replace(tzinfo=UTC) if origin.tzinfo is None else origin.astimezone(UTC)
-    local = ZoneInfo(zone) if zone else None
+    on = Calendar.of(start, zone)
 
     def when(t: float | None) -> str:
         if t is None:
             return "—"
-        moment = origin + timedelta(hours=t)
-        text = f"{moment:%d %b %Y %H:%M} UTC"
-        if local is not None:
-            there = moment.astimezone(local)
-            text += f", {there:%H:%M} local" + (f" on {there:%d %b}" if there.date() != moment.date() else "")
-        return f"{text} (day {int(t // 24) + 1}, {t:,.1f} h)"
+        moment = on.at(t)
+        text = f"{moment.utc:%d %b %Y %H:%M} UTC"
+        if moment.local is not None:
+            there = moment.local
+            text += f", {there:%H:%M} local" + (f" on {there:%d %b}" if there.date() != moment.utc.date() else "")
+        return f"{text} (day {moment.day}, {t:,.1f} h)"
 
     return when
 

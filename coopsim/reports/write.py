@@ -18,7 +18,9 @@ from .charts import draw_all
 from .html import render_html
 from .markdown import render_markdown
 
-FORMATS = ("html", "md", "json")
+FORMATS = ("html", "md", "json", "pdf")
+DEFAULT_FORMATS = ("html", "md", "json")
+"""PDF is asked for by name: it needs the pdf extra."""
 REPORT = "report"
 """The kind of output a report directory is: a new report replaces an earlier one, never anything else."""
 
@@ -29,22 +31,27 @@ def _write_charts(staging: Path, charts) -> None:
         (staging / "charts" / f"{c.name}.png").write_bytes(c.png)
 
 
-def write_report(run_dir: str | Path, out: str | Path | None = None, formats: tuple[str, ...] = FORMATS) -> Path:
+def write_report(run_dir: str | Path, out: str | Path | None = None, formats: tuple[str, ...] = DEFAULT_FORMATS) -> Path:
     """Write the after-action report of the run in ``run_dir``; returns the report directory.
 
     Raises:
         RunDirError: the run directory is missing a file or is damaged.
         OutputDirError: ``out`` holds something that is not a report.
         ValueError: an unknown format.
+        PdfUnavailable: PDF was asked for, and WeasyPrint or Pango is not installed (checked before anything is written).
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(f"unknown report format {', '.join(unknown)} (expected some of {', '.join(FORMATS)})")
+    if "pdf" in formats:
+        from .pdf import require
+
+        require()  # before anything is read or written
     run = read_run(run_dir)
     final = Path(out) if out is not None else Path(run_dir) / "report"
     try:
         doc = build_aar(run)
-        charts = draw_all(run) if {"html", "md"} & set(formats) else []
+        charts = draw_all(run) if {"html", "md", "pdf"} & set(formats) else []
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, ZeroDivisionError) as exc:
         # read_run checked every file; what is left is files that disagree with each other
         raise RunDirError(
@@ -59,12 +66,17 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, formats: tu
             _write_charts(staging, charts)
             listing = [(c["file"], c["title"], c["caption"]) for c in doc["charts"]]
             (staging / "report.md").write_text(render_markdown(doc, listing), encoding="utf-8")
+        html = render_html(doc, charts) if {"html", "pdf"} & set(formats) else ""
         if "html" in formats:
-            (staging / "report.html").write_text(render_html(doc, charts), encoding="utf-8")
+            (staging / "report.html").write_text(html, encoding="utf-8")
+        if "pdf" in formats:
+            from .pdf import write_pdf
+
+            write_pdf(html, staging / "report.pdf")
     return final
 
 
-def write_comparison_report(scenario, result, out: str | Path, formats: tuple[str, ...] = FORMATS) -> Path:
+def write_comparison_report(scenario, result, out: str | Path, formats: tuple[str, ...] = DEFAULT_FORMATS) -> Path:
     """Write the comparison report of an experiment into ``out``; returns it.
 
     Raises:

@@ -48,7 +48,9 @@ from coopsim.engine.log.records import (
 )
 
 if TYPE_CHECKING:
-    from coopsim.engine.log.rundir import RunData
+    from coopsim.engine.scenario.names import Names
+from coopsim.engine.log.rundir import RunData
+from coopsim.engine.scenario.names import Names
 
 ACTIONABLE = frozenset({"withheld", "information", "approval", "transit", "queue", "processing", "rework", "escort_not_ready"} | {
     "escort_busy", "lift_not_ready", "lift_busy", "transport", "decision",
@@ -120,6 +122,8 @@ class _Walk:
     def __init__(self, run: RunData):
         self.run = run
         self.s = run.scenario
+        self.n = n = Names(run.scenario)
+        self.asset, self.place, self.actor, self.request_name = n.asset, n.place, n.actor, n.request
         recs = run.records
         self.trips = {r.trip: r for r in recs.of(TripStarted)}
         self.joined = recs.of(EscortJoined)
@@ -144,7 +148,8 @@ class _Walk:
             Step(
                 "transport",
                 d.t - trip.t - escort_hours,
-                f"{trip.asset} loaded, travelled and unloaded {d.quantity:,.0f} t ({trip.origin} to {d.site})",
+                f"{self.asset(trip.asset)} loaded, travelled and unloaded {d.quantity:,.0f} t"
+                f" ({self.place(trip.origin)} to {self.place(d.site)})",
                 trip.actor,
                 trip.asset,
             )
@@ -153,7 +158,15 @@ class _Walk:
             self._escort_wait(j)
         lost = [i for i in self.incidents if i.request == d.request and i.t <= d.t]
         for i in lost:
-            self.steps.append(Step("incident", 0.0, f"incident on {i.route} at {i.t:.1f} h cost {i.lost:,.0f} t", i.actor, i.route))
+            self.steps.append(
+                Step(
+                    "incident",
+                    0.0,
+                    f"an incident on the {self.n.route(i.route)} route at {i.t:.1f} h cost {i.lost:,.0f} t",
+                    i.actor,
+                    i.route,
+                )
+            )
         self.trip_start(trip, 0)
 
     def _escort_wait(self, j: EscortJoined) -> None:
@@ -166,18 +179,30 @@ class _Walk:
                 Step(
                     "escort_not_ready",
                     min(ready.t, j.t) - called,
-                    f"waited for escort {j.escort}, which was not yet generated{how}",
+                    f"waited for {self.asset(j.escort)}, not yet generated{how}",
                     ready.actor,
                     j.escort,
                 )
             )
             if j.t > ready.t:
                 self.steps.append(
-                    Step("escort_busy", j.t - ready.t, f"waited for a unit of {j.escort} to reach {j.route}", ready.actor, j.escort)
+                    Step(
+                        "escort_busy",
+                        j.t - ready.t,
+                        f"waited for a unit of {self.asset(j.escort)} to reach the {self.n.route(j.route)} route",
+                        ready.actor,
+                        j.escort,
+                    )
                 )
             return
         self.steps.append(
-            Step("escort_busy", j.waited, f"waited {j.waited:.1f} h for a unit of {j.escort} to reach {j.route}", None, j.escort)
+            Step(
+                "escort_busy",
+                j.waited,
+                f"waited {j.waited:.1f} h for a unit of {self.asset(j.escort)} to reach the {self.n.route(j.route)} route",
+                None,
+                j.escort,
+            )
         )
 
     def trip_start(self, trip: TripStarted, depth: int) -> None:
@@ -192,11 +217,17 @@ class _Walk:
             if ready is not None and abs(ready.t - trip.t) <= _EPS:
                 act = self.activated.get(trip.asset)
                 how = f", activated {act.cause} at {act.t:.1f} h with a lead time of {act.lead_time:.1f} h" if act else ""
-                self.steps.append(Step("lift_not_ready", gap, f"lift {trip.asset} was not yet available{how}", ready.actor, trip.asset))
+                self.steps.append(
+                    Step("lift_not_ready", gap, f"{self.asset(trip.asset)} was not yet available{how}", ready.actor, trip.asset)
+                )
             elif busy:
-                self.steps.append(Step("lift_busy", gap, f"every unit of {trip.asset} was busy on earlier trips", trip.actor, trip.asset))
+                self.steps.append(
+                    Step("lift_busy", gap, f"every unit of {self.asset(trip.asset)} was busy on earlier trips", trip.actor, trip.asset)
+                )
             else:
-                self.steps.append(Step("waiting", gap, f"{trip.asset} waited to start (stock at the pickup, or a fact its planner needed)"))
+                self.steps.append(
+                    Step("waiting", gap, f"{self.asset(trip.asset)} waited to start (stock at the pickup, or a fact its planner needed)")
+                )
         self.request(trip.request, depth + 1)
 
     # -- requests --------------------------------------------------------------------------------
@@ -218,7 +249,7 @@ class _Walk:
             key = part.value
             if key in names and hours > _EPS:
                 who = approver if key == "approval" else (spec.from_ if key == "rework" and spec is not None else None)
-                self.steps.append(Step(key, hours, f"request {rid}: {names[key]}", who, rid))
+                self.steps.append(Step(key, hours, f"{names[key]} for the request {self.request_name(rid)}", who, rid))
         self.submitted(rid, track.submitted, depth)
 
     def submitted(self, rid: str, t: float, depth: int) -> None:
@@ -228,7 +259,9 @@ class _Walk:
         if fired:
             self.inject(fired[-1].inject, fired[-1].t, depth)
         elif spec is not None and spec.at is not None:
-            self.steps.append(Step("scheduled", spec.at, f"request {rid} was scheduled for {spec.at:.1f} h", None, rid))
+            self.steps.append(
+                Step("scheduled", spec.at, f"the request {self.request_name(rid)} was scheduled for {spec.at:.1f} h", None, rid)
+            )
         # earlier starts that were blocked: other injects for the request waiting on a fact someone withheld
         for i in injects:
             trig = i.trigger
@@ -236,7 +269,7 @@ class _Walk:
                 continue
             self._blocked(trig.fact, trig.known_by, trig.delay, t, f"inject {i.seq} ({_short(i.description)})")
         if spec is not None and spec.requires:
-            self._blocked(spec.requires, spec.from_, 0.0, t, f"request {rid}'s own requirement")
+            self._blocked(spec.requires, spec.from_, 0.0, t, f"the request {self.request_name(rid)}'s own requirement")
 
     def _blocked(self, fact: str, to: str, delay: float, t: float, instead: str) -> None:
         refused = sorted((x.first for (f, _, who), x in self.run.records.refusals.items() if f == fact and who == to), key=lambda r: r.t)
@@ -282,7 +315,9 @@ class _Walk:
         point = self.s.by_id["decision_points"].get(point_id)
         if d is None or point is None or depth > _DEPTH:
             return
-        self.steps.append(Step("decision", 0.0, f"decision {d.decision}: {d.option} ({d.by})", d.actor, d.decision))
+        self.steps.append(
+            Step("decision", 0.0, f"{self.n.decision(d.decision)}: {self.n.option(d.decision, d.option)} ({d.by})", d.actor, d.decision)
+        )
         self.trigger(point.trigger, d.t, depth, f"decision {point_id}")
 
     def request_state(self, rid: str, state: str, t: float, depth: int) -> None:
@@ -304,7 +339,7 @@ class _Walk:
             fired = next((r for r in self.releases if r.inject == seq), None)
             if fired is not None:
                 if first.t - fired.t > _EPS:
-                    text = f"inject {seq} took {first.t - fired.t:.1f} h to reach {actor}"
+                    text = f"inject {seq} took {first.t - fired.t:.1f} h to reach {self.actor(actor)}"
                     self.steps.append(Step("information", first.t - fired.t, text, None, fact))
                 self.inject(seq, fired.t, depth + 1)
             return
@@ -312,12 +347,15 @@ class _Walk:
         if source is not None and source.first.t <= first.t + _EPS:  # relayed: this hop, then how the source had it
             hop = first.t - source.first.t
             if hop > _EPS:
-                text = f"{fact} took {hop:.1f} h from {first.source} to {actor}, via {first.via}"
+                text = (
+                    f"“{self.n.fact(fact)}” took {hop:.1f} h from {self.actor(first.source)} to {self.actor(actor)},"
+                    f" via {self.n.channel(first.via)}"
+                )
                 self.steps.append(Step("information", hop, text, first.source, fact))
             self.fact(fact, first.source, depth + 1)
             return
         if first.latency > _EPS:
-            text = f"{fact} reached {actor} {first.latency:.1f} h after issue, via {first.via}"
+            text = f"“{self.n.fact(fact)}” reached {self.actor(actor)} {first.latency:.1f} h after issue, via {self.n.channel(first.via)}"
             self.steps.append(Step("information", first.latency, text, first.source, fact))
         issued = first.t - first.latency
         issuing = {i.seq for i in self.s.injects if i.fact == fact}
@@ -336,7 +374,7 @@ class _Walk:
         else:
             spec = self.s.by_id["facts"].get(fact)
             if spec is not None and spec.at is not None:
-                self.steps.append(Step("scheduled", spec.at, f"{fact} is first issued at {spec.at:.1f} h", None, fact))
+                self.steps.append(Step("scheduled", spec.at, f"“{self.n.fact(fact)}” is first issued at {spec.at:.1f} h", None, fact))
 
 
 def _short(text: str) -> str:
@@ -357,7 +395,7 @@ def critical_path(run: RunData, metric: str) -> CriticalPath | None:
         if first is None:
             return None
         walk.delivery(first)
-        return _closed(walk, f"first delivery at {subject}", first.t)
+        return _closed(walk, f"first delivery at {walk.place(subject)}", first.t)
     if base in ("rfa_cycle_time", "request_cycle_time") and subject:
         track = run.requests.get(subject)
         if track is None or track.completed is None:
@@ -367,7 +405,7 @@ def critical_path(run: RunData, metric: str) -> CriticalPath | None:
             walk.delivery(last[-1])
         else:
             walk.request(subject, 0)
-        return _closed(walk, f"completion of {subject}", track.completed)
+        return _closed(walk, f"completion of the request {walk.request_name(subject)}", track.completed)
     return None
 
 

@@ -103,6 +103,14 @@ class ObservationData(_Checked):
     t: float | None
 
 
+class ResponseData(_Checked):
+    inject: int
+    text: str
+    seat: str | None
+    by: str
+    t: float | None
+
+
 class ReleaseData(_Checked):
     inject: int
     t: float
@@ -130,10 +138,12 @@ class CounterfactualData(_Checked):
 
 
 class SessionData(_Checked):
-    """A played session's ``session.json``: decisions, observations, releases and counterfactuals."""
+    """A played session's ``session.json``: seats, decisions, observations, responses, releases and counterfactuals."""
 
+    seats: list[str] = []
     decisions: dict[str, DecisionData] = {}
     observations: list[ObservationData] = []
+    responses: list[ResponseData] = []
     releases: list[ReleaseData] = []
     counterfactuals: list[CounterfactualData] = []
 

@@ -376,6 +376,8 @@ def _cross_check(s: Scenario, doc: Document) -> Iterable[Problem]:
     def actor(value: Any, *path: Any) -> Iterable[Problem]:
         return ref("actor", actors, value, *path)
 
+    for key in s.scenario.exercise.contacts:
+        yield from actor(key, "scenario", "exercise", "contacts", key)
     for i, r in enumerate(s.routes):
         yield from ref("location", locations, r.from_, "routes", i, "from")
         yield from ref("location", locations, r.to, "routes", i, "to")

@@ -50,7 +50,7 @@ checks (ids that must exist, routes that must connect) live in
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from functools import cached_property
 from typing import Annotated, Any, Literal
@@ -142,6 +142,45 @@ def _source_from_text(value: Any) -> Any:
     return {"title": value} if isinstance(value, str) else value
 
 
+class Contact(Model):
+    """A point of contact: who to call about the exercise, or about an organisation's corrective actions."""
+
+    name: str = Field(min_length=1, max_length=200)
+    role: str = Field("", max_length=200, description="e.g. Exercise Director, or J4 plans officer")
+    email: str = Field("", max_length=200)
+    phone: str = Field("", max_length=100)
+
+
+MissionArea = Literal["Prevention", "Protection", "Mitigation", "Response", "Recovery"]
+
+
+class Exercise(Model):
+    """What the HSEEP exercise overview says about the exercise built on this scenario. Every field is optional."""
+
+    name: str | None = Field(None, max_length=200, description="the exercise's name (default: the scenario's name)")
+    dates: tuple[date, ...] = Field(
+        (),
+        max_length=2,
+        description="the first and last day the exercise was conducted, e.g. [2026-11-30, 2026-12-01];"
+        " the improvement plan's start and completion dates count from the last",
+    )
+    scope: str = Field("", max_length=2000, description="type, duration, location and participation, in a sentence or two")
+    mission_areas: tuple[MissionArea, ...] = Field(("Response",), min_length=1, description="HSEEP mission areas")
+    threat: str = Field("", max_length=500, description="the threat or hazard, e.g. earthquake, piracy")
+    sponsor: str = Field("", max_length=500)
+    poc: Contact | None = Field(None, description="the exercise point of contact")
+    contacts: dict[Id, Contact] = Field(
+        default_factory=dict, description="each organisation's point of contact for its corrective actions, by actor id"
+    )
+
+    @field_validator("dates")
+    @classmethod
+    def _in_order(cls, dates: tuple[date, ...]) -> tuple[date, ...]:
+        if len(dates) == 2 and dates[1] < dates[0]:
+            raise ValueError(f"the exercise ends ({dates[1]}) before it starts ({dates[0]}) (expected [first day, last day])")
+        return dates
+
+
 class ScenarioInfo(Model):
     name: str
     description: str = ""
@@ -154,6 +193,7 @@ class ScenarioInfo(Model):
         description="the handling banner at the head and foot of every report page, e.g. a releasability line",
     )
     duration: Duration = Field(description="how long the scenario runs")
+    exercise: Exercise = Field(default_factory=Exercise, description="the exercise overview of the after-action report")
     seed: int = Field(0, strict=True, description="seed used when none is given on the command line")
     sources: tuple[Annotated[Source, BeforeValidator(_source_from_text)], ...] = ()
     record_limit: int = Field(2_000_000, strict=True, gt=0, description="stop the run after this many records")
@@ -862,6 +902,9 @@ class Objective(Model):
     recommendation: str | None = Field(None, description="the planners' own recommendation if it is not met")
     practical: float | None = Field(
         None, ge=0, description="the least difference that matters, in the metric's unit (default: 5 % of the baseline mean)"
+    )
+    core_capability: str | None = Field(
+        None, max_length=200, description="the HSEEP core capability it exercises (default: one that fits its metric)"
     )
 
 

@@ -11,6 +11,8 @@ the table::
       dp_escort_policy: {option: wait_for_nato, by: Ana (wfp), rationale: "...", t: 30h}
     observations:
       - {objective: obj_escort_plan, text: "WFP learned of the escorts from the press", by: facilitator, t: 2d}
+    responses:                           # players' responses to injects: the AAR's expected-action evidence
+      - {inject: 3, seat: wfp, text: "Asked SNMG2 for the convoy schedule", by: Ana, t: 31h}
     releases:                            # contingency injects the facilitator released
       - {inject: 7, t: 36h, step: 1234}
     at: {t: 40h, step: 1500}             # where the session was paused last
@@ -68,6 +70,16 @@ class Observation(_Model):
     t: Duration | None = None
 
 
+class Response(_Model):
+    """A player's response to an inject: what their organisation did about it. It is the expected-action evidence of the AAR."""
+
+    inject: int = Field(ge=1, strict=True)
+    text: str = Field(min_length=1, max_length=4000)
+    seat: Id | None = Field(None, description="the organisation that responded")
+    by: str = "player"
+    t: Duration | None = None
+
+
 class Release(_Model):
     """A contingency inject the facilitator released, and where in the run."""
 
@@ -100,6 +112,7 @@ class Session(_Model):
     seats: tuple[Id, ...] = ()
     decisions: Choices = Field(default_factory=dict)
     observations: tuple[Observation, ...] = ()
+    responses: tuple[Response, ...] = ()
     releases: tuple[Release, ...] = ()
     at: Place | None = None
     _document: Document | None = PrivateAttr(None)
@@ -123,7 +136,7 @@ class Session(_Model):
         data = self.model_dump(exclude_defaults=True)
         for choice in data.get("decisions", {}).values():
             _times(choice)
-        for item in (*data.get("observations", ()), *data.get("releases", ()), data.get("at")):
+        for item in (*data.get("observations", ()), *data.get("responses", ()), *data.get("releases", ()), data.get("at")):
             _times(item)
         header = "# coopsim tabletop session: resume with `coopsim play FILE --session THIS`, replay with `--script THIS`\n"
         return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
@@ -141,6 +154,9 @@ class Session(_Model):
 
     def with_observation(self, observation: Observation) -> Session:
         return self._copy(observations=(*self.observations, observation))
+
+    def with_response(self, response: Response) -> Session:
+        return self._copy(responses=(*self.responses, response))
 
     def with_release(self, release: Release) -> Session:
         return self._copy(releases=(*self.releases, release))
@@ -210,6 +226,20 @@ class Session(_Model):
                     "one of: " + ", ".join(objectives),
                 )
         actors = scenario.by_id["actors"]
+        for i, r in enumerate(self.responses):
+            inj = scenario.by_id["injects"].get(r.inject)
+            if inj is None:
+                yield Problem(
+                    doc.position(("responses", i, "inject")),
+                    f"response to inject {r.inject}, which is not in the scenario",
+                    "an inject's seq",
+                )
+            elif r.seat is not None and r.seat not in inj.to:
+                yield Problem(
+                    doc.position(("responses", i, "seat")),
+                    f"{r.seat!r} responds to inject {r.inject}, which is not addressed to it",
+                    "one of: " + ", ".join(inj.to),
+                )
         for i, seat in enumerate(self.seats):
             if seat not in actors:
                 yield Problem(doc.position(("seats", i)), f"no actor {seat!r} to seat", "one of: " + ", ".join(actors))
@@ -318,8 +348,10 @@ def play(
         "session.json",
         json_text(
             {
+                "seats": list(session.seats),
                 "decisions": {k: {"option": c.option, "by": c.by, "rationale": c.rationale} for k, c in session.decisions.items()},
                 "observations": [o.model_dump() for o in session.observations],
+                "responses": [r.model_dump() for r in session.responses],
                 "releases": [r.model_dump() for r in session.releases],
                 "counterfactuals": analysis,
             }

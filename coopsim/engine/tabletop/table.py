@@ -30,7 +30,7 @@ from coopsim.engine.scenario.model import DecisionPoint, Inject, Scenario
 from coopsim.engine.sim.deciders import Decision, DefaultDecider, Situation
 from coopsim.engine.sim.world import build
 from coopsim.engine.tabletop.seats import FACILITATOR, View, view
-from coopsim.engine.tabletop.session import Observation, Place, Release, Session, replay
+from coopsim.engine.tabletop.session import Observation, Place, Release, Response, Session, replay
 
 Ask = Callable[[DecisionPoint, Situation], Decision]
 Save = Callable[[Session], None]
@@ -117,6 +117,17 @@ class Tabletop:
         observation = Observation(text=text, objective=objective, by=by, t=duration_text(self.clock))
         self._change(self.session.with_observation(observation))
         return observation
+
+    def respond(self, seq: int, text: str, seat: str | None = None, by: str = "player") -> Response:
+        """Record a player's response to inject ``seq`` at the current clock: the AAR's evidence of the expected action."""
+        inject = self.world.scenario.by_id["injects"].get(seq)
+        if inject is None or seq not in self.released:
+            raise ValueError(f"inject {seq} has not been released; respond to one that has")
+        if seat is not None and seat not in inject.to:
+            raise ValueError(f"inject {seq} is not addressed to {seat} (it goes to {', '.join(inject.to)})")
+        response = Response(inject=seq, text=text, seat=seat, by=by, t=duration_text(self.clock))
+        self._change(self.session.with_response(response))
+        return response
 
     # -- what the table shows ------------------------------------------------------------------
     def view(self, seat: str | None = FACILITATOR, t: float | None = None) -> View:
