@@ -141,10 +141,10 @@ def test_the_lesson_of_a_withheld_fact_recommends_the_arrangement_not_lift(mini_
     assert "Had it arrived, inject 3 (With the flight schedule OCHA asks for airlift) would have set this going about 72 h earlier." in (
         x.discussion
     )
-    assert x.conclusion == "Flight schedule was withheld from UN OCHA, which acted only when it heard by another route."
+    assert x.conclusion == "“Flight schedule” was withheld from UN OCHA, which acted only when it heard by another route."
     assert x.recommendation == (
         "Agree an information-sharing arrangement that releases operational information up to restricted to UN OCHA,"
-        " so that flight schedule reaches it when it is issued."
+        " so that “Flight schedule” reaches it when it is issued."
     )
     assert "lift" not in x.recommendation
 

@@ -174,3 +174,27 @@ def test_names_for_prose():
         names.actors(["wfp", "snmg2", "nac"])
         == "World Food Programme, Standing NATO Maritime Group 2 task group commander and North Atlantic Council"
     )
+
+
+def test_a_lesson_says_with_a_confidence_interval_what_another_variant_would_have_changed(tmp_path):
+    from click.testing import CliRunner
+
+    from coopsim.cli import main
+    from coopsim.engine import Archive, compare
+
+    scenario = load_scenario(MINI)
+    compare(scenario, ["slow_channel"], 3, workers=1, archive=Archive(tmp_path / "cmp" / "results.sqlite"))
+    run(load_scenario(MINI, variant="slow_channel"), out=tmp_path / "run")
+    out = write_report(tmp_path / "run", what_if=tmp_path / "cmp")
+    doc = json.loads((out / "report.json").read_text())
+    cycle = next(x for x in doc["lessons"] if x["objective"] == "obj_cycle")
+    assert cycle["quantified"] == [
+        "With the baseline (the scenario as written), this objective would have been 18.0 h sooner (paired difference -18.0 h,"
+        f" 95% CI -18.0 h to -18.0 h, over 3 replications of the experiment in {tmp_path / 'cmp'}; reached in 3 of 3 runs,"
+        " against 3 of 3 as this run was made)."
+    ]
+    # a directory that is not an experiment of this scenario gets one line, and no report
+    result = CliRunner().invoke(main, ["report", str(tmp_path / "run"), "--what-if", str(tmp_path), "--out", str(tmp_path / "r2")])
+    assert result.exit_code == 1
+    assert result.output.strip().endswith("holds no results.sqlite (expected the --out directory of coopsim compare on this scenario)")
+    assert not (tmp_path / "r2").exists()

@@ -79,15 +79,15 @@ def test_withheld_fact_is_traced_to_the_agreement(mini):
     withheld = FactWithheld(48.0, 30, "shape", "flights", "un_ocha", "no agreement in force releases class 'operational' from NATO to UN")
     x = lesson(objective, "U", None, evidence(mini, (withheld,), detail={"facts": {}}))
     assert (x.discussion, x.conclusion, x.recommendation, x.responsible, x.capability) == (
-        "shape did not pass flights (operational, restricted) to un_ocha at 48.0 h: "
+        "SHAPE did not pass “Flight schedule” (operational, restricted) to UN OCHA at 48.0 h: "
         "no agreement in force releases class 'operational' from NATO to UN.",
-        "The operational information was not releasable to UN OCHA, UN under the agreements in force.",
+        "The operational information was not releasable to UN OCHA under the agreements in force.",
         "Extend an information-sharing arrangement to cover 'operational' information up to restricted.",
         "SHAPE, NATO",
         "Planning",
     )
     assert x.observation == (
-        "OCHA knows the flights: not reached in this run (target 72.0 h); rated U. UN OCHA never received the flight schedule:"
+        "OCHA knows the flights: not reached in this run (target 72.0 h); rated U. UN OCHA never received “Flight schedule”:"
         " SHAPE withheld it at 48.0 h, since no agreement in force releases class 'operational' from NATO to UN."
     )
 

@@ -137,14 +137,14 @@ def main() -> None:
     """
 
 
-def _report(run_dir, out, formats: str):
-    from coopsim.engine import OutputDirError, RunDirError
+def _report(run_dir, out, formats: str, what_if=None):
+    from coopsim.engine import ArchiveError, OutputDirError, RunDirError
     from coopsim.reports.pdf import PdfUnavailable
     from coopsim.reports.write import write_report
 
     try:
-        return write_report(run_dir, out, tuple(f.strip() for f in formats.split(",") if f.strip()))
-    except (RunDirError, OutputDirError, PdfUnavailable) as exc:
+        return write_report(run_dir, out, tuple(f.strip() for f in formats.split(",") if f.strip()), what_if)
+    except (RunDirError, OutputDirError, PdfUnavailable, ArchiveError) as exc:
         raise ProblemsError([str(exc)]) from None
     except ValueError as exc:
         raise ProblemsError([f"--format: {exc}"]) from None

@@ -123,7 +123,14 @@ def run(
     help="Comma-separated formats: html, md, json, pdf (pdf needs the pdf extra).",
 )
 @click.option("--out", help="Report directory (default: RUN_DIR/report).")
-def report(run_dir: str, formats: str, out: str | None) -> None:
+@click.option(
+    "--what-if",
+    "what_if",
+    metavar="COMPARE_DIR",
+    help="The --out directory of `coopsim compare` on the same scenario: each lesson then says, with a 95% CI,"
+    " what another variant would have changed.",
+)
+def report(run_dir: str, formats: str, out: str | None, what_if: str | None) -> None:
     """Write the after-action report of a finished run (HSEEP AAR/IP with ODCR lessons).
 
     RUN_DIR is the --out directory of `coopsim run`. The report reads only
@@ -135,8 +142,10 @@ def report(run_dir: str, formats: str, out: str | None) -> None:
       coopsim report runs/pk
       coopsim report runs/pk --format html --out reports/pk
       coopsim report runs/pk --format pdf      # needs: pip install 'coopsim[pdf]'
+      coopsim compare pakistan-earthquake-2005 -n 20 --out runs/pk-compare
+      coopsim report runs/pk --what-if runs/pk-compare
     """
-    click.echo(f"Report in {_report(run_dir, out, formats)}/")
+    click.echo(f"Report in {_report(run_dir, out, formats, what_if)}/")
 
 
 @main.command()

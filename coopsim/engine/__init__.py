@@ -26,7 +26,7 @@ from coopsim.engine.experiments.decisions import MOVE, Effect, PointCheck, check
 from coopsim.engine.experiments.design import BASELINE, experiment_key, factorial, point_label, sweep_grid
 from coopsim.engine.experiments.executors import DaskMissing, dask_executor
 from coopsim.engine.experiments.export import ExportError, PandasMissing, export, export_target
-from coopsim.engine.experiments.stats import Interval, Paired, mean_ci, paired
+from coopsim.engine.experiments.stats import Interval, Paired, mean_ci, paired, paired_by_replication
 from coopsim.engine.log import records
 from coopsim.engine.log.causes import ACTIONABLE, Blocked, CriticalPath, Step, critical_path
 from coopsim.engine.log.lifecycle import MOVES, Part, Phase, PhaseSpan, RequestTrack, RequestTracks
@@ -146,6 +146,7 @@ __all__ = [
     "trigger_in_words",
     "duration_text",
     "experiment_key",
+    "paired_by_replication",
     "export_rows",
     "factorial",
     "fresh_dir",

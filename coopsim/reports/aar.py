@@ -19,10 +19,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from coopsim.engine import UNIT_HOURS, Names, ObjectiveRating, RunData, better, records, split_metric, trigger_in_words
+from coopsim.engine import METRICS, UNIT_HOURS, Names, ObjectiveRating, RunData, better, records, split_metric, trigger_in_words
 
 from .odcr import Evidence, lesson, unmeasured
 from .summary import format_value
+from .whatif import from_session
 
 # The HSEEP core capability an objective exercises when the scenario does not name one, by its metric.
 CORE_CAPABILITIES = {
@@ -64,8 +65,12 @@ ASSUMPTIONS = (
 )
 
 
-def build_aar(run: RunData) -> dict[str, Any]:
-    """The after-action report of ``run`` as a JSON-ready mapping."""
+def build_aar(run: RunData, what_if: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    """The after-action report of ``run`` as a JSON-ready mapping.
+
+    ``what_if`` (objective id -> sentences, from :func:`coopsim.reports.whatif.from_experiment`) quantifies
+    what other arrangements would have changed; a played session's counterfactuals are added to it.
+    """
     s = run.scenario
     info = s.scenario
     ex = info.exercise
@@ -78,6 +83,9 @@ def build_aar(run: RunData) -> dict[str, Any]:
     for a in s.actors:
         families.setdefault(a.family.value, []).append(a.name)
     seats = list(run.session.seats) if run.session else []
+    quantified = {k: list(v) for k, v in (what_if or {}).items()}
+    for k, v in from_session(run, names).items():
+        quantified.setdefault(k, []).extend(v)
     end_day = ex.dates[-1] if ex.dates else None
     return {
         "overview": {
@@ -110,13 +118,15 @@ def build_aar(run: RunData) -> dict[str, Any]:
                 "target": r.target,
                 "value": r.value,
                 "rating": r.rating,
-                "achieved": format_value(r.metric, r.value),
+                "achieved": "not reached"
+                if r.value is None and METRICS[split_metric(r.metric)[0]].event
+                else format_value(r.metric, r.value),
                 "target_text": format_value(r.metric, r.target),
                 "core_capability": core_capability(by_objective[r.objective]) if r.objective in by_objective else "",
             }
             for r in ratings
         ],
-        "lessons": [x.as_dict() for x in lessons],
+        "lessons": [x.as_dict() | {"quantified": quantified.get(x.objective, []) if x.kind == "improvement" else []} for x in lessons],
         "timeline": _timeline(run, names),
         "decisions": [
             {

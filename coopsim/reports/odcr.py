@@ -118,19 +118,17 @@ def lesson(objective: Objective, rating: str, value: float | None, ev: Evidence)
 def unmeasured(run: RunData, metric: str) -> str:
     """Why ``metric`` has no value in ``run``, in words: the event that never happened, and what stopped it, where the log says."""
     base, subject = split_metric(metric)
-    by = run.scenario.by_id
-
     names = Names(run.scenario)
     who = names.actor
 
     if base == "info_latency" and len(subject) == 2:
         fact, actor = subject
-        what = _fact_name(by["facts"][fact]) if fact in by["facts"] else fact
+        what = f"“{names.fact(fact)}”"
         refused = sorted((x.first for (f, _, to), x in run.records.refusals.items() if f == fact and to == actor), key=lambda r: r.t)
         if refused:
             r = refused[0]
-            return f"{who(actor)} never received the {what}: {who(r.actor)} withheld it at {r.t:,.1f} h, since {r.reason}"
-        return f"{who(actor)} never received the {what} in the window"
+            return f"{who(actor)} never received {what}: {who(r.actor)} withheld it at {r.t:,.1f} h, since {r.reason}"
+        return f"{who(actor)} never received {what} in the window"
     if base in ("rfa_cycle_time", "request_cycle_time") and subject:
         track = run.requests.get(subject[0])
         if track is None or track.state is None:
@@ -310,14 +308,15 @@ def _path_cause(ev: Evidence, path: CriticalPath, shortfall: float) -> tuple[str
     if isinstance(binding, Blocked):
         fact = s.by_id["facts"][binding.fact]
         discussion += (
-            f" {_name(ev, binding.by)} did not pass {_fact_name(fact)} to {_name(ev, binding.to)} at {binding.t:,.1f} h: {binding.reason}."
+            f" {_name(ev, binding.by)} did not pass “{ev.names.fact(fact.id)}” to {_name(ev, binding.to)} at {binding.t:,.1f} h:"
+            f" {binding.reason}."
             f" Had it arrived, {binding.instead} would have set this going about {binding.cost:,.0f} h earlier."
         )
         return (
             discussion,
-            f"{_upper_first(_fact_name(fact))} was withheld from {_name(ev, binding.to)}, which acted only when it heard by another route.",
+            f"“{ev.names.fact(fact.id)}” was withheld from {_name(ev, binding.to)}, which acted only when it heard by another route.",
             f"Agree an information-sharing arrangement that releases {fact.class_} information up to {fact.marking.value} to"
-            f" {_name(ev, binding.to)}, so that {_fact_name(fact)} reaches it when it is issued.",
+            f" {_name(ev, binding.to)}, so that “{ev.names.fact(fact.id)}” reaches it when it is issued.",
             ev.family(fact.origin),
             "Planning",
         )
@@ -365,7 +364,9 @@ def _path_cause(ev: Evidence, path: CriticalPath, shortfall: float) -> tuple[str
         fact = s.by_id["facts"].get(step.subject)
         return (
             discussion,
-            f"{_fact_name(fact) if fact else step.subject} reached the actor who needed it late.",
+            f"“{ev.names.fact(fact.id)}” reached the actor who needed it late."
+            if fact
+            else f"{step.text} reached the actor who needed it late.",
             "Relay it through a liaison officer or a faster channel.",
             ev.family(step.actor) if step.actor else "exercise control",
             "Organization",
@@ -400,17 +401,8 @@ def _path_cause(ev: Evidence, path: CriticalPath, shortfall: float) -> tuple[str
     )
 
 
-def _upper_first(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
 def _name(ev: Evidence, actor: str) -> str:
     return ev.names.actor(actor)
-
-
-def _fact_name(fact: Any) -> str:
-    text = fact.description or fact.id
-    return text[0].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
 
 def _to_first_delivery(ev: Evidence, rids: list[str], site: str) -> tuple[str, dict[str, float], float]:
@@ -453,18 +445,18 @@ def _information_cause(ev: Evidence, subject: tuple[str, ...]) -> tuple[str, str
         first = refused[0].first
         count = sum(x.count for x in refused)
         return (
-            f"{first.actor} did not pass {fact_id} ({fact.class_}, {fact.marking.value}) to {first.to} at {first.t:.1f} h: {first.reason}."
-            + (f" {count} such refusals in all." if count > 1 else ""),
-            f"The {fact.class_} information was not releasable to {ev.family(first.to)} under the agreements in force.",
+            f"{_name(ev, first.actor)} did not pass “{ev.names.fact(fact_id)}” ({fact.class_}, {fact.marking.value}) to"
+            f" {_name(ev, first.to)} at {first.t:.1f} h: {first.reason}." + (f" {count} such refusals in all." if count > 1 else ""),
+            f"The {fact.class_} information was not releasable to {_name(ev, first.to)} under the agreements in force.",
             f"Extend an information-sharing arrangement to cover {fact.class_!r} information up to {fact.marking.value}.",
             ev.family(fact.origin),
             "Planning",
         )
     if not arrivals:
         return (
-            f"No intended recipient learned {fact_id}.",
+            f"No intended recipient learned “{ev.names.fact(fact_id)}”.",
             "The fact never left its originator.",
-            f"Add the recipients to {fact_id}'s distribution, or a liaison post at {fact.origin}.",
+            f"Add the recipients to the distribution of “{ev.names.fact(fact_id)}”, or a liaison post at {_name(ev, fact.origin)}.",
             ev.family(fact.origin),
             "Planning",
         )
@@ -474,8 +466,9 @@ def _information_cause(ev: Evidence, subject: tuple[str, ...]) -> tuple[str, str
         f"{ev.names.actor(late.actor)} learned “{ev.names.fact(fact_id)}” {late.latency:.1f} h after it was issued,"
         f" from {ev.names.actor(late.source)} via {ev.names.channel(late.via)};"
         f" {len(arrivals)} recipient(s) in all, mostly via {ev.names.channel(via)}.",
-        f"The slowest path for {fact_id} ran through {late.via} from {late.source}.",
-        f"Relay {fact.class_} information between {late.source} and {late.actor} through a liaison officer or a faster channel.",
+        f"The slowest path for “{ev.names.fact(fact_id)}” ran through {ev.names.channel(late.via)} from {_name(ev, late.source)}.",
+        f"Relay {fact.class_} information between {_name(ev, late.source)} and {_name(ev, late.actor)} through a liaison officer"
+        " or a faster channel.",
         ev.family(late.source),
         "Organization",
     )

@@ -17,6 +17,7 @@ from .aar import build_aar
 from .charts import draw_all
 from .html import render_html
 from .markdown import render_markdown
+from .whatif import from_experiment
 
 FORMATS = ("html", "md", "json", "pdf")
 DEFAULT_FORMATS = ("html", "md", "json")
@@ -31,13 +32,16 @@ def _write_charts(staging: Path, charts) -> None:
         (staging / "charts" / f"{c.name}.png").write_bytes(c.png)
 
 
-def write_report(run_dir: str | Path, out: str | Path | None = None, formats: tuple[str, ...] = DEFAULT_FORMATS) -> Path:
+def write_report(
+    run_dir: str | Path, out: str | Path | None = None, formats: tuple[str, ...] = DEFAULT_FORMATS, what_if: str | Path | None = None
+) -> Path:
     """Write the after-action report of the run in ``run_dir``; returns the report directory.
 
     Raises:
         RunDirError: the run directory is missing a file or is damaged.
         OutputDirError: ``out`` holds something that is not a report.
         ValueError: an unknown format.
+        ArchiveError: ``what_if`` is not an experiment of this run's scenario (see :mod:`coopsim.reports.whatif`).
         PdfUnavailable: PDF was asked for, and WeasyPrint or Pango is not installed (checked before anything is written).
     """
     unknown = [f for f in formats if f not in FORMATS]
@@ -48,9 +52,10 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, formats: tu
 
         require()  # before anything is read or written
     run = read_run(run_dir)
+    quantified = from_experiment(run, what_if) if what_if is not None else None
     final = Path(out) if out is not None else Path(run_dir) / "report"
     try:
-        doc = build_aar(run)
+        doc = build_aar(run, quantified)
         charts = draw_all(run) if {"html", "md", "pdf"} & set(formats) else []
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, ZeroDivisionError) as exc:
         # read_run checked every file; what is left is files that disagree with each other
