@@ -1,4 +1,4 @@
-"""``python -m coopsim``: the same as the ``coopsim`` command."""
+"""``python -m coopsim``: the command line."""
 
 from coopsim.cli import main
 

@@ -91,6 +91,7 @@ def test_group_help_lists_every_command(runner):
         "run",
         "scenarios",
         "schema",
+        "serve",
         "sweep",
         "validate",
     ]

@@ -239,4 +239,4 @@ def _clear_progress() -> None:
         _live = None
 
 
-from coopsim.cli import experiments, msel, play, runs  # noqa: E402,F401  (the commands register themselves on main)
+from coopsim.cli import experiments, msel, play, runs, serve  # noqa: E402,F401  (the commands register themselves on main)

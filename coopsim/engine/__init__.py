@@ -66,7 +66,7 @@ from coopsim.engine.scenario.names import Names
 from coopsim.engine.scenario.problems import Problem, ScenarioError, printable
 from coopsim.engine.sim.deciders import Decider, Decision, DefaultDecider, ScriptedDecider, Situation
 from coopsim.engine.tabletop.seats import FACILITATOR, Knower, View
-from coopsim.engine.tabletop.session import Session, SessionError, open_session, play, play_dir
+from coopsim.engine.tabletop.session import Place, Session, SessionError, open_session, play, play_dir
 from coopsim.engine.tabletop.table import Tabletop
 
 __all__ = [
@@ -111,6 +111,7 @@ __all__ = [
     "OutputDirError",
     "Paired",
     "Part",
+    "Place",
     "Phase",
     "PhaseSpan",
     "Problem",
