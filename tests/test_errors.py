@@ -502,7 +502,7 @@ def test_decisions_file_with_an_unknown_section(tmp_path):
         Session.from_file(path)
     assert str(info.value) == (
         f"{path}:1:1: unknown key 'choices' in the document "
-        "(one of: scenario, coopsim_version, seed, variant, seats, decisions, observations, responses, releases, at)"
+        "(one of: scenario, coopsim_version, seed, variant, seats, decisions, observations, responses, releases, at, pauses)"
     )
 
 

@@ -163,9 +163,9 @@ def _urls(proc) -> dict[str, str]:
 def _form_post(url, token_url, action, **fields):
     import httpx
 
-    page = httpx.get(token_url).text
+    page = httpx.get(token_url, timeout=120).text
     csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-    return httpx.post(token_url + "do/" + action, data={"csrf": csrf, **fields})
+    return httpx.post(token_url + "do/" + action, data={"csrf": csrf, **fields}, timeout=300)  # the end writes the report
 
 
 def test_a_server_killed_mid_session_resumes_exactly_and_ends_with_the_scripted_runs_event_log(tmp_path):
@@ -181,7 +181,7 @@ def test_a_server_killed_mid_session_resumes_exactly_and_ends_with_the_scripted_
         for _ in range(3):
             _form_post(fac, fac, "advance", to="")
         _form_post(fac, fac, "advance", to="")  # reaches WFP's decision
-        assert "Decision waiting" in httpx.get(wfp).text
+        assert "Decision waiting" in httpx.get(wfp, timeout=120).text
         _form_post(wfp, wfp, "decide", point="dp_escort_policy", option="wait_for_nato", rationale="Escorts are coming", by="Ana")
         _form_post(fac, fac, "advance", to="12d")
         _form_post(fac, fac, "observe", text="Half-way", objective="", by="Facilitator")
@@ -194,9 +194,9 @@ def test_a_server_killed_mid_session_resumes_exactly_and_ends_with_the_scripted_
     try:
         urls = _urls(second)
         fac = urls["facilitator"]
-        assert "(day 13, 288.0 h)" in httpx.get(fac).text  # exactly where it stopped
+        assert "(day 13, 288.0 h)" in httpx.get(fac, timeout=120).text  # exactly where it stopped
         for _ in range(60):
-            page = httpx.get(fac).text
+            page = httpx.get(fac, timeout=120).text
             if "The scenario has reached its end" in page:
                 break
             waiting = re.search(r'name="point" value="([^"]+)"', page)
@@ -263,6 +263,16 @@ def live_server(tmp_path):
     sock.close()
 
 
+def _until(condition, seconds: float = 20.0) -> None:
+    """Wait for the server to have done what a click asked (the click returns before the form's request ends)."""
+    import time
+
+    end = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < end, "the server never did what the page asked"
+        time.sleep(0.05)
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
 def test_a_facilitator_and_two_seats_play_in_a_browser_and_the_un_seat_never_sees_the_restricted_plan(live_server, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -294,6 +304,7 @@ def test_a_facilitator_and_two_seats_play_in_a_browser_and_the_un_seat_never_see
         wfp.fill("#decision textarea[name=rationale]", "Escorts are coming; the pipeline holds two more weeks")
         wfp.fill("#decision input[name=by]", "Ana Lopez")
         wfp.click("#decision button[type=submit]")
+        _until(lambda: "dp_escort_policy" in room.session.decisions)
         fac.wait_for_function("() => !document.querySelector('#decision')", timeout=10_000)
         # a contingency inject, an observation, and on to the day the plan is issued and withheld
         if room.table.contingencies():
@@ -301,6 +312,7 @@ def test_a_facilitator_and_two_seats_play_in_a_browser_and_the_un_seat_never_see
         fac.fill(".observe textarea[name=text]", "WFP held its ships and pressed NATO")
         fac.select_option(".observe select[name=objective]", "obj_first_delivery")
         fac.click("text=Record the observation")
+        _until(lambda: len(room.session.observations) == 1)
         fac.fill("#advance-to input[name=to]", "30d")
         fac.click("#advance-to button")
         fac.wait_for_selector("text=day 31", timeout=20_000)
@@ -312,6 +324,10 @@ def test_a_facilitator_and_two_seats_play_in_a_browser_and_the_un_seat_never_see
         assert PLAN not in fac.inner_text("#panel")
         wfp.screenshot(path=str(tmp_path / "seat-wfp.png"), full_page=True)
         fac.goto(urls["facilitator"])
+        fac.click(".timetravel li:first-child a")  # look back at the first pause, with the room
+        assert "Looking back at pause 0" in fac.inner_text(".lookback") and "day 1" in fac.inner_text("#clock")
+        fac.click("text=Back to now")
+        assert "day 31" in fac.inner_text("#clock")
         fac.click("#end button")
         fac.wait_for_selector("text=Read the after-action report", timeout=120_000)
         fac.click("text=Read the after-action report")
@@ -329,8 +345,35 @@ def test_the_live_scoreboard_rates_as_of_now_and_waits_for_events_still_due(tmp_
     assert board["No WFP or AU ship is attacked"] == "P"
     page = client.get(f"/{roles['facilitator'].token}/panel").text
     assert '<td class="rating pending">not yet due</td>' in page
+    assert "World Food Programme</a> (0)" in page  # no seat's screen is following the room yet
     assert "Objectives as of now" not in client.get(f"/{roles['seat wfp'].token}/panel").text  # the scoreboard is control's
     _play_until(room, roles, client, 40 * 24)  # past 888 h with no delivery at all would be U; by now food has landed
     board = {o["name"]: (o["rating"], o["value"]) for o in room.scoreboard()}
     rating, value = board["First WFP food landed in Mogadishu by 1 Nov (day 37), before the pipeline breaks"]
     assert rating in "PSMU" and value is not None
+
+
+def test_looking_back_shows_what_everyone_knew_then_and_a_branch_leaves_the_original_untouched(tmp_path):
+    room, roles, client = _served(tmp_path)
+    _play_until(room, roles, client, 30 * 24)
+    pauses = room.session.pauses
+    assert len(pauses) >= 4
+    fac = roles["facilitator"]
+    # at the first pause the plan did not exist yet; now WFP has it
+    assert PLAN in client.get(f"/{fac.token}/panel?as=wfp").text
+    then = client.get(f"/{fac.token}/back/0?as=wfp").text
+    assert "Looking back at pause 0" in then and PLAN not in then and "<form" not in then.split('id="then"')[1]
+    assert client.get(f"/{roles['observer'].token}/back/0").status_code == 200
+    assert client.get(f"/{roles['seat wfp'].token}/back/0").status_code == 404  # the room's history is control's, not a seat's
+    assert "Not shown: there is no pause 99" in client.get(f"/{fac.token}/back/99").text
+    original = (tmp_path / "s.yaml").read_bytes()
+    # rewind to the pause at WFP's decision and take the other option
+    at_decision = next(i for i, p in enumerate(pauses) if p.t == 144.0)
+    _post(client, fac, "branch", pause=str(at_decision))
+    assert (tmp_path / "s.yaml").read_bytes() == original
+    assert room.path == tmp_path / "s-branch-1.yaml" and room.table.clock == 144.0
+    _post(client, fac, "advance", to="")
+    assert room.pending is not None and room.pending.point.id == "dp_escort_policy"
+    _post(client, roles["seat wfp"], "decide", point="dp_escort_policy", option="sail_unescorted", rationale="What if", by="Ana")
+    assert Session.from_file(tmp_path / "s-branch-1.yaml").decisions["dp_escort_policy"].option == "sail_unescorted"
+    assert Session.from_file(tmp_path / "s.yaml").decisions["dp_escort_policy"].option == "wait_for_nato"

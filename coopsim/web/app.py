@@ -104,18 +104,23 @@ def create_app(room: Room, roles: Roles, *, report: callable | None = None) -> S
             raise _NotFound()
         return role
 
-    def context(role: Role, request: Request) -> dict:
+    def context(role: Role, request: Request, back: int | None = None) -> dict:
         seat = role.seat
         if role.kind == "facilitator":
             wanted = request.query_params.get("as", "")
             seat = wanted if wanted in room.seats else None
         with room.lock:
-            v = room.view(seat)
-            pending = room.pending
-            contingencies = room.table.contingencies() if role.kind == "facilitator" else {}
-            scoreboard = room.scoreboard() if role.kind != "seat" else []
-            clock = room.table.clock
-            finished = room.finished
+            pauses = room.session.pauses
+            if back is None:
+                v = room.view(seat)
+                pending = room.pending
+                contingencies = room.table.contingencies() if role.kind == "facilitator" else {}
+                scoreboard = room.scoreboard() if role.kind != "seat" else []
+                clock = room.table.clock
+                finished = room.finished
+        if back is not None:  # read-only, rebuilt by replay; nothing of the live session changes
+            then = room.looking_back(back)
+            v, pending, contingencies, scoreboard, clock, finished = then.view(seat), None, {}, [], then.clock, False
         return {
             "role": role,
             "seat": seat,
@@ -135,8 +140,11 @@ def create_app(room: Room, roles: Roles, *, report: callable | None = None) -> S
             "objectives": room.scenario.objectives,
             "max_text": MAX_TEXT,
             "version": room.version,
+            "back": back,
+            "pauses": [(i, when(p.t)) for i, p in enumerate(pauses)] if role.kind != "seat" else [],
             "responses": room.session.responses,
             "value": format_value,
+            "connected": {s: connected.get(f"seat {s}", 0) for s in room.seats},
         }
 
     def page(request: Request) -> Response:
@@ -146,22 +154,63 @@ def create_app(room: Room, roles: Roles, *, report: callable | None = None) -> S
         html = env.get_template("page.html.j2").render(notice=notice, **ctx)
         return _html(html)
 
+    def look_back(request: Request) -> Response:
+        role = role_of(request)
+        if role.kind == "seat":
+            raise _NotFound()
+        k = request.path_params["k"]
+        try:
+            ctx = context(role, request, back=int(k) if k.isdigit() else -1)
+        except Refused as exc:
+            return _html(env.get_template("page.html.j2").render(notice=f"Not shown: {exc}.", **context(role, request)))
+        return _html(env.get_template("page.html.j2").render(notice="", **ctx))
+
+    rendered: dict[tuple[str, str], tuple[int, str]] = {}  # (token, as) -> (version, panel): many screens, one render per change
+
     def panel(request: Request) -> Response:
         role = role_of(request)
-        return _html(env.get_template("panel.html.j2").render(**context(role, request)))
+        key = (role.token, request.query_params.get("as", ""))
+        version = room.version
+        cached = rendered.get(key)
+        if cached is not None and cached[0] == version:
+            return _html(cached[1])
+        html = env.get_template("panel.html.j2").render(**context(role, request))
+        rendered[key] = (version, html)
+        return _html(html)
+
+    connected: dict[str, int] = {}  # role label -> screens following the room now
 
     async def events(request: Request) -> Response:
-        role_of(request)
+        role = role_of(request)
+
+        loop = asyncio.get_running_loop()
+        changes: asyncio.Queue[int] = asyncio.Queue()
+
+        def listener(version: int) -> None:  # called from the thread that changed the room
+            loop.call_soon_threadsafe(changes.put_nowait, version)
 
         async def stream():
-            last = -1
-            while not room.closing:
-                if room.version != last:
-                    last = room.version
-                    yield f"data: {last}\n\n"
-                await asyncio.sleep(0.2)
-                if await request.is_disconnected():
-                    break
+            room.listeners.add(listener)
+            connected[role.label] = connected.get(role.label, 0) + 1
+            room.notify()  # the facilitator's list of connected screens changes
+            try:
+                yield f"data: {room.version}\n\n"
+                while not room.closing:
+                    try:
+                        version = await asyncio.wait_for(changes.get(), timeout=1.0)
+                    except TimeoutError:
+                        if await request.is_disconnected():
+                            break
+                        yield ": still here\n\n"  # a comment line keeps proxies from closing an idle stream
+                        continue
+                    while not changes.empty():  # a burst of changes is one update
+                        version = changes.get_nowait()
+                    yield f"data: {version}\n\n"
+            finally:
+                room.listeners.discard(listener)
+                connected[role.label] -= 1
+                if not room.closing:
+                    room.notify()
 
         return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store", **_headers()})
 
@@ -175,7 +224,7 @@ def create_app(room: Room, roles: Roles, *, report: callable | None = None) -> S
             return PlainTextResponse("Forbidden: the form is not from this page (reload the page and try again)", 403, headers=_headers())
         get = lambda key: str(form.get(key, ""))  # noqa: E731
         allowed = {
-            "facilitator": {"advance", "release", "decide", "observe", "end"},
+            "facilitator": {"advance", "release", "decide", "observe", "end", "branch"},
             "observer": {"observe"},
             "seat": {"decide", "respond", "observe"},
         }[role.kind]
@@ -192,6 +241,9 @@ def create_app(room: Room, roles: Roles, *, report: callable | None = None) -> S
                 await asyncio.to_thread(room.respond, role.seat, get("inject"), get("text"), get("by"))
             elif action == "observe":
                 await asyncio.to_thread(room.observe, get("text"), get("objective"), get("by") or role.label)
+            elif action == "branch":
+                path = await asyncio.to_thread(room.branch, get("pause"))
+                return _back(request, role, f"Branched: play goes on from that pause in {path.name}; the original session is untouched.")
             elif action == "end":
                 if report is None:
                     raise Refused("this server writes no report")
@@ -214,6 +266,7 @@ def create_app(room: Room, roles: Roles, *, report: callable | None = None) -> S
             Route("/{token}/panel", panel),
             Route("/{token}/events", events),
             Route("/{token}/aar", aar),
+            Route("/{token}/back/{k}", look_back),
             Route("/{token}/do/{action}", act, methods=["POST"]),
         ],
         exception_handlers={_NotFound: _not_found, 404: _not_found, 405: _not_found},

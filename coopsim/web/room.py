@@ -75,10 +75,12 @@ class Room:
         self.path = Path(path)
         self.names = Names(scenario)
         self.lock = threading.RLock()
+        self._version_lock = threading.Lock()
         self.version = 0
         self.pending: Pending | None = None
         self.report: Path | None = None
         self.closing = False  # set when the server stops: the event streams end
+        self.listeners: set = set()  # called with the new version after every change (from whichever thread made it)
         self.table = Tabletop(scenario, session, ask=self._ask, save=self._save)
         self._save(self.table.session)
 
@@ -178,6 +180,40 @@ class Room:
             self.table.observe(text, objective or None, by)
             self._changed()
 
+    # -- time travel -------------------------------------------------------------------------
+    def looking_back(self, k: int) -> Tabletop:
+        """The table as it was at the session's pause ``k``, rebuilt by deterministic replay: read-only, the session untouched."""
+        with self.lock:
+            pauses = self.session.pauses
+            if not 0 <= k < len(pauses):
+                raise Refused(f"there is no pause {k} (expected one of 0 to {len(pauses) - 1})")
+            # the releases after the pause go (the replay must not pass them); every recorded decision stays, so the
+            # replay takes each one exactly as it was taken
+            then = self.session.branched(pauses[k]).model_copy(update={"decisions": self.session.decisions})
+        return Tabletop(self.scenario, then)  # no decider and no saving: it only replays what was recorded
+
+    def branch(self, k: str) -> Path:
+        """Rewind to pause ``k`` in a new session file (the original untouched) and play on from there."""
+        with self.lock:
+            pauses = self.session.pauses
+            if not k.isdigit() or int(k) >= len(pauses):
+                raise Refused(f"there is no pause {k[:10]!r} to branch from")
+            session = self.session.branched(pauses[int(k)])
+            n = 1
+            while (path := self.path.with_name(f"{self.path.stem.split('-branch-')[0]}-branch-{n}{self.path.suffix}")).exists():
+                n += 1
+            self.path = path
+            self.pending = None
+            self.report = None
+            self.table = Tabletop(self.scenario, session, ask=self._ask, save=self._save)
+            self._save(self.table.session)
+            self._changed()
+            return path
+
+    def notify(self) -> None:
+        """Tell every screen the room has changed (a new version)."""
+        self._changed()
+
     # -- inside ----------------------------------------------------------------------------
     def _open(self) -> None:
         if self.report is not None:
@@ -208,7 +244,11 @@ class Room:
         session.save(self.path)
 
     def _changed(self) -> None:
-        self.version += 1
+        with self._version_lock:  # short, never held across a move: the event loop may call this too
+            self.version += 1
+            version = self.version
+        for listener in list(self.listeners):
+            listener(version)
 
 
 def _text(value: str, what: str) -> str:

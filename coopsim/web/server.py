@@ -29,7 +29,7 @@ def report_writer(out: Path, replications: int) -> Callable[[Room], Path]:
         except OutputDirError as exc:
             raise Refused(str(exc)) from None
         room.report = report / "report.html"
-        room.version += 1
+        room.notify()
         return room.report
 
     return write

@@ -115,6 +115,7 @@ class Session(_Model):
     responses: tuple[Response, ...] = ()
     releases: tuple[Release, ...] = ()
     at: Place | None = None
+    pauses: tuple[Place, ...] = Field((), description="every place the session was paused, for looking back")
     _document: Document | None = PrivateAttr(None)
 
     # -- reading and writing ---------------------------------------------------------------
@@ -136,7 +137,13 @@ class Session(_Model):
         data = self.model_dump(exclude_defaults=True)
         for choice in data.get("decisions", {}).values():
             _times(choice)
-        for item in (*data.get("observations", ()), *data.get("responses", ()), *data.get("releases", ()), data.get("at")):
+        for item in (
+            *data.get("observations", ()),
+            *data.get("responses", ()),
+            *data.get("releases", ()),
+            data.get("at"),
+            *data.get("pauses", ()),
+        ):
             _times(item)
         header = "# coopsim tabletop session: resume with `coopsim play FILE --session THIS`, replay with `--script THIS`\n"
         return header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
@@ -162,7 +169,26 @@ class Session(_Model):
         return self._copy(releases=(*self.releases, release))
 
     def paused(self, at: Place) -> Session:
-        return self._copy(at=at)
+        """The session paused at ``at``; the place joins the pauses a facilitator can look back at."""
+        if self.pauses and self.pauses[-1] == at:
+            return self._copy(at=at)
+        return self._copy(at=at, pauses=(*self.pauses, at))
+
+    def branched(self, at: Place) -> Session:
+        """A new session that rewinds this one to an earlier pause: what happened before ``at`` is kept, nothing after.
+
+        Decisions, releases, responses and observations made before the pause's time stay; the rest go, so a decision
+        taken at or after it is put to its owner again. The pauses after it go too.
+        """
+        before = [p for p in self.pauses if p.step <= at.step]
+        return self._copy(
+            decisions={k: c for k, c in self.decisions.items() if c.t is not None and c.t < at.t},
+            releases=tuple(r for r in self.releases if (r.step is not None and r.step < at.step) or (r.step is None and r.t < at.t)),
+            observations=tuple(o for o in self.observations if o.t is not None and o.t < at.t),
+            responses=tuple(r for r in self.responses if r.t is not None and r.t < at.t),
+            at=at,
+            pauses=tuple(before),
+        )
 
     def configured(self, *, seed: int | None = None, variant: str | None = None, seats: tuple[str, ...] | None = None) -> Session:
         """The session with the run seed, variant or seats set (those given); a recorded session keeps its seed and variant.
