@@ -377,3 +377,28 @@ def test_looking_back_shows_what_everyone_knew_then_and_a_branch_leaves_the_orig
     _post(client, roles["seat wfp"], "decide", point="dp_escort_policy", option="sail_unescorted", rationale="What if", by="Ana")
     assert Session.from_file(tmp_path / "s-branch-1.yaml").decisions["dp_escort_policy"].option == "sail_unescorted"
     assert Session.from_file(tmp_path / "s.yaml").decisions["dp_escort_policy"].option == "wait_for_nato"
+
+
+def test_two_players_submitting_at_once_are_serialised_and_the_second_is_told_it_is_stale(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from coopsim.web.room import Refused
+
+    room, roles, client = _served(tmp_path)
+    while room.pending is None:
+        room.advance("")
+    barrier = threading.Barrier(2)
+
+    def decide(option):
+        barrier.wait()
+        try:
+            room.decide("wfp", "dp_escort_policy", option, f"Take {option}", "Player")
+            return "taken"
+        except Refused as exc:
+            return str(exc)
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(decide, ["wait_for_nato", "sail_unescorted"]))
+    assert outcomes == ["taken", "that decision is not waiting any more: it was taken, or the clock has moved on"]
+    taken = Session.from_file(tmp_path / "s.yaml").decisions["dp_escort_policy"]
+    assert taken.rationale == f"Take {taken.option}"  # one decision, whole: never a mix of the two
