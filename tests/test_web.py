@@ -402,3 +402,30 @@ def test_two_players_submitting_at_once_are_serialised_and_the_second_is_told_it
     assert outcomes == ["taken", "that decision is not waiting any more: it was taken, or the clock has moved on"]
     taken = Session.from_file(tmp_path / "s.yaml").decisions["dp_escort_policy"]
     assert taken.rationale == f"Take {taken.option}"  # one decision, whole: never a mix of the two
+
+
+def test_a_restricted_fact_leaked_to_a_un_seat_by_an_inject_stays_off_its_screen(vary, tmp_path):
+    # the flight schedule is NATO RESTRICTED operational information; no agreement covers the class. An inject hands it
+    # straight to UN OCHA: OCHA's actor now holds it, but its seat may not be shown it.
+    def leak(d):
+        d["injects"].append(
+            {"seq": 3, "time": "3h", "to": ["un_ocha"], "description": "A NATO officer forwards the flight plan", "fact": "flights"}
+        )
+
+    scenario = vary(leak)
+    room = Room(scenario, Session().configured(seats=("un_ocha", "nac")), tmp_path / "s.yaml")
+    made = Roles(room.seats)
+    roles = {r.label: r for r in made.all}
+    client = TestClient(create_app(room, made, report=None), follow_redirects=False)
+    while room.table.clock < 72:  # past the schedule's issue on day 3, when SHAPE sends it to the NAC (and may not to OCHA)
+        if room.pending is not None:
+            p = room.pending.point
+            room.decide(p.owner, p.id, p.default, "As planned", "Player")
+        else:
+            room.advance("3d")
+    assert any(k.actor == "un_ocha" for f in room.view(None).facts if f.fact == "flights" for k in f.known_by)  # OCHA holds it
+    assert "Flight schedule" in client.get(f"/{roles['facilitator'].token}/panel").text
+    assert "Flight schedule" in client.get(f"/{roles['seat nac'].token}/panel").text
+    ocha = client.get(f"/{roles['seat un_ocha'].token}/").text + client.get(f"/{roles['seat un_ocha'].token}/panel").text
+    assert "Flight schedule" not in ocha
+    assert "A NATO officer forwards the flight plan" in ocha  # the inject itself is OCHA's to see; the fact it carried is not
