@@ -232,6 +232,14 @@ def test_the_serve_command_teaches_and_refuses_bad_input_in_one_line(tmp_path):
     result = CliRunner().invoke(main, ["serve", SOMALIA, "--session", str(tmp_path / "t.yaml")])
     assert result.exit_code == 1 and "--as: name the organisations with players" in result.output
     assert not Path(tmp_path / "t.yaml").exists()
+    from coopsim.web.server import bind
+
+    taken = bind("127.0.0.1", 0)  # a port in use: refused in one line, before any session file is written
+    port = str(taken.getsockname()[1])
+    result = CliRunner().invoke(main, ["serve", SOMALIA, "--as", "wfp", "--port", port, "--session", str(tmp_path / "u.yaml")])
+    taken.close()
+    assert result.exit_code == 1 and f"--port {port}: cannot listen on 127.0.0.1 (Address already in use)" in result.output
+    assert not Path(tmp_path / "u.yaml").exists()
 
 
 # -- in a real browser ----------------------------------------------------------------------------------------------------

@@ -68,7 +68,11 @@ def serve(
     if not session.seats:
         raise ProblemsError(["--as: name the organisations with players, e.g. --as wfp,snmg2 (each gets its own screen)"])
     if host not in ("127.0.0.1", "localhost", "::1"):
-        click.echo(f"Warning: listening on {host}: anyone on the network who has an address below can join as that role.", err=True)
+        click.echo(
+            f"Warning: listening on {host}: anyone on the network who has an address below can join as that role"
+            " (on other machines, use this machine's network address in place of 127.0.0.1).",
+            err=True,
+        )
 
     def announce(lines):
         for label, url in lines:

@@ -66,10 +66,10 @@ def serve(
     """Serve the session until Ctrl-C (or SIGTERM); the session file holds every move made. Returns the room."""
     import uvicorn
 
+    sock = bind(host, port)  # first: a port in use is refused before any session file is written
     room = Room(scenario, session, session_path)
     roles = Roles(room.seats)
     app = create_app(room, roles, report=report_writer(out, replications))
-    sock = bind(host, port)
     announce(addresses(roles, host, sock.getsockname()[1]))
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2, lifespan="off")
     server = uvicorn.Server(config)
