@@ -23,7 +23,7 @@ For the command line and for notebooks::
 from coopsim.engine.experiments.archive import ARCHIVE_FILES, Archive, ArchiveError
 from coopsim.engine.experiments.comparison import Comparison, compare, counterfactuals, sweep
 from coopsim.engine.experiments.decisions import MOVE, Effect, PointCheck, check_decisions
-from coopsim.engine.experiments.design import BASELINE, experiment_key, factorial, point_label, sweep_grid
+from coopsim.engine.experiments.design import BASELINE, experiment_key, factorial, key_of, point_label, sweep_grid
 from coopsim.engine.experiments.executors import DaskMissing, dask_executor
 from coopsim.engine.experiments.export import ExportError, PandasMissing, export, export_target
 from coopsim.engine.experiments.stats import Interval, Paired, mean_ci, paired, paired_by_replication
@@ -147,6 +147,7 @@ __all__ = [
     "trigger_in_words",
     "duration_text",
     "experiment_key",
+    "key_of",
     "paired_by_replication",
     "export_rows",
     "factorial",

@@ -106,13 +106,13 @@ def lesson(objective: Objective, rating: str, value: float | None, ev: Evidence)
         found = _channel_cause(ev, subject)
     else:
         found = _generic_cause(objective)
-    discussion, conclusion, recommendation, responsible, capability = found
+    discussion, conclusion, recommendation, responsible, capability = found  # responsible: an actor id, or exercise control
     if kind == "strength":  # sustain what worked; never advise adding what was not a constraint
         conclusion = f"Performed without challenges: {conclusion[0].lower()}{conclusion[1:]}"
         recommendation = "Sustain: record the arrangements behind this objective as a good practice and keep them in the next exercise."
     note = objective.recommendation or ""
-    actor = next((a.id for a in ev.scenario.actors if ev.family(a.id) == responsible), None)
-    return Lesson(objective.id, kind, observation, discussion, conclusion, recommendation, responsible, capability, note, actor)
+    actor = responsible if responsible in ev.scenario.by_id["actors"] else None
+    return Lesson(objective.id, kind, observation, discussion, conclusion, recommendation, ev.family(responsible), capability, note, actor)
 
 
 def unmeasured(run: RunData, metric: str) -> str:
@@ -164,7 +164,7 @@ def _request_cause(o: Objective, ev: Evidence, base: str, subject: tuple[str, ..
             or "no request"
         )
         spec = ev.scenario.by_id["requests"].get(chosen[0]) if chosen else None
-        who = ev.family(spec.to) if spec else "exercise control"
+        who = spec.to if spec else "exercise control"
         return (
             f"No request behind this objective completed: {states}.",
             "The request cycle did not finish within the exercise window.",
@@ -207,7 +207,7 @@ def _request_cause(o: Objective, ev: Evidence, base: str, subject: tuple[str, ..
                 discussion + f" Messages spent {h:.1f} h on {channel}.",
                 f"The {spec_ch.kind if spec_ch else 'liaison'} channel between {ends} is the bottleneck of the request cycle.",
                 f"Put a liaison officer between {ends}, or agree a faster channel than {channel} for requests.",
-                ev.family(spec_ch.between[0] if spec_ch else spec.to),
+                spec_ch.between[0] if spec_ch else spec.to,
                 "Organization",
             )
         if by_actor:
@@ -217,14 +217,14 @@ def _request_cause(o: Objective, ev: Evidence, base: str, subject: tuple[str, ..
                     discussion + f" Messages waited {h:.1f} h for a free officer at {actor}.",
                     f"Staff at {actor} were saturated when the request arrived.",
                     f"Add staff or a surge cell at {actor} for the first days of a crisis.",
-                    ev.family(actor),
+                    actor,
                     "Organization",
                 )
             return (
                 discussion + f" Handling at {actor} took {h:.1f} h.",
                 f"Handling the request at {actor} is slow.",
                 f"Give {actor} agreed templates and procedures for such requests.",
-                ev.family(actor),
+                actor,
                 "Planning",
             )
     if part == "approval":
@@ -233,7 +233,7 @@ def _request_cause(o: Objective, ev: Evidence, base: str, subject: tuple[str, ..
             discussion,
             f"Deliberation at {approver} set the pace of the response.",
             f"Agree criteria under which {approver} pre-authorises such requests.",
-            ev.family(approver),
+            approver,
             "Planning",
         )
     if part == "rework":
@@ -241,7 +241,7 @@ def _request_cause(o: Objective, ev: Evidence, base: str, subject: tuple[str, ..
             discussion + f" The request was returned to {spec.from_} for last-resort evidence.",
             "The request went out without the evidence the Oslo Guidelines ask for before military assets are used.",
             f"Train {spec.from_} staff to attach last-resort evidence to requests for military assets from the start.",
-            ev.family(spec.from_),
+            spec.from_,
             "Training",
         )
     incidents = [r for r in ev.run.records.of(records.Incident) if r.request == rid]
@@ -251,7 +251,7 @@ def _request_cause(o: Objective, ev: Evidence, base: str, subject: tuple[str, ..
         discussion + lost,
         f"Moving the cargo after tasking took {hours:.1f} h" + (", lengthened by incidents in transit." if incidents else "."),
         f"{owner}: add or pre-position lift for {spec.site or 'the site'}" + (", and escort loaded transits." if incidents else "."),
-        ev.family(owner),
+        owner,
         "Equipment",
     )
 
@@ -317,7 +317,7 @@ def _path_cause(ev: Evidence, path: CriticalPath, shortfall: float) -> tuple[str
             f"“{ev.names.fact(fact.id)}” was withheld from {_name(ev, binding.to)}, which acted only when it heard by another route.",
             f"Agree an information-sharing arrangement that releases {fact.class_} information up to {fact.marking.value} to"
             f" {_name(ev, binding.to)}, so that “{ev.names.fact(fact.id)}” reaches it when it is issued.",
-            ev.family(fact.origin),
+            fact.origin,
             "Planning",
         )
     step = binding
@@ -337,7 +337,7 @@ def _path_cause(ev: Evidence, path: CriticalPath, shortfall: float) -> tuple[str
             " approval inside an"
             " operation it has already approved (a standing authority)."
         )
-        return discussion, f"Deliberation at {_name(ev, approver)} set the pace.", recommendation, ev.family(approver), "Planning"
+        return discussion, f"Deliberation at {_name(ev, approver)} set the pace.", recommendation, approver, "Planning"
     if cause in _ASSET_CAUSES:
         asset = s.by_id["assets"].get(step.subject)
         name = asset.name if asset else step.subject
@@ -346,7 +346,7 @@ def _path_cause(ev: Evidence, path: CriticalPath, shortfall: float) -> tuple[str
             discussion,
             conclusion.format(name=name),
             recommendation.format(name=name, id=step.subject),
-            ev.family(asset.owner if asset else "exercise control"),
+            asset.owner if asset else "exercise control",
             capability,
         )
     if cause in ("transit", "queue", "processing", "rework"):
@@ -368,7 +368,7 @@ def _path_cause(ev: Evidence, path: CriticalPath, shortfall: float) -> tuple[str
             if fact
             else f"{step.text} reached the actor who needed it late.",
             "Relay it through a liaison officer or a faster channel.",
-            ev.family(step.actor) if step.actor else "exercise control",
+            step.actor if step.actor else "exercise control",
             "Organization",
         )
     if cause == "transport":
@@ -377,7 +377,7 @@ def _path_cause(ev: Evidence, path: CriticalPath, shortfall: float) -> tuple[str
             discussion,
             "Moving the cargo itself (loading, travel, unloading) set the pace; coordination did not hold it.",
             "Pre-position stocks nearer the site or use faster lift, if the timeline must shorten.",
-            ev.family(asset.owner if asset else "exercise control"),
+            asset.owner if asset else "exercise control",
             "Equipment",
         )
     other = path.largest_actionable
@@ -449,7 +449,7 @@ def _information_cause(ev: Evidence, subject: tuple[str, ...]) -> tuple[str, str
             f" {_name(ev, first.to)} at {first.t:.1f} h: {first.reason}." + (f" {count} such refusals in all." if count > 1 else ""),
             f"The {fact.class_} information was not releasable to {_name(ev, first.to)} under the agreements in force.",
             f"Extend an information-sharing arrangement to cover {fact.class_!r} information up to {fact.marking.value}.",
-            ev.family(fact.origin),
+            fact.origin,
             "Planning",
         )
     if not arrivals:
@@ -457,7 +457,7 @@ def _information_cause(ev: Evidence, subject: tuple[str, ...]) -> tuple[str, str
             f"No intended recipient learned “{ev.names.fact(fact_id)}”.",
             "The fact never left its originator.",
             f"Add the recipients to the distribution of “{ev.names.fact(fact_id)}”, or a liaison post at {_name(ev, fact.origin)}.",
-            ev.family(fact.origin),
+            fact.origin,
             "Planning",
         )
     late = max((a.slowest for a in arrivals), key=lambda r: r.latency)
@@ -469,7 +469,7 @@ def _information_cause(ev: Evidence, subject: tuple[str, ...]) -> tuple[str, str
         f"The slowest path for “{ev.names.fact(fact_id)}” ran through {ev.names.channel(late.via)} from {_name(ev, late.source)}.",
         f"Relay {fact.class_} information between {_name(ev, late.source)} and {_name(ev, late.actor)} through a liaison officer"
         " or a faster channel.",
-        ev.family(late.source),
+        late.source,
         "Organization",
     )
 
@@ -493,7 +493,7 @@ def _incident_cause(ev: Evidence) -> tuple[str, str, str, str, str]:
         f" {sum(r.lost for r in incidents):,.0f} t lost and carried again.",
         f"Loaded transits on {route} ran {'unescorted' if unescorted else 'despite escorts'}.",
         f"Escort loaded transits on {route}, and hold sailings until an escort is free.",
-        ev.family(owner),
+        owner,
         "Equipment",
     )
 
@@ -510,7 +510,7 @@ def _channel_cause(ev: Evidence, subject: tuple[str, ...]) -> tuple[str, str, st
         f"{name} carried {stats['sent']} message(s); {stats['lost']} transmission(s) were lost and {stats['failed']} message(s) given up.",
         f"The channel between {ends} is unreliable.",
         f"Provide a more reliable channel between {ends}, or a liaison officer.",
-        ev.family(spec.between[0]) if spec else "exercise control",
+        spec.between[0] if spec else "exercise control",
         "Equipment",
     )
 

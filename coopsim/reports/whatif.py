@@ -17,11 +17,10 @@ as the whole window (a restricted mean), as in the comparison report.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
-from coopsim.engine import BASELINE, METRICS, Archive, ArchiveError, RunData, better, paired_by_replication, split_metric
+from coopsim.engine import BASELINE, METRICS, Archive, ArchiveError, RunData, better, key_of, paired_by_replication, split_metric
 
 from .comparison import diff_text, practical
 
@@ -50,12 +49,9 @@ def from_experiment(run: RunData, directory: str | Path) -> dict[str, list[str]]
     if not path.is_file():
         raise ArchiveError(f"{directory}: holds no results.sqlite (expected the --out directory of coopsim compare on this scenario)")
     m = run.manifest
-    key = m.scenario.sha256
-    if m.overrides:  # as experiment_key: the file's sha256 and the settings
-        key = hashlib.sha256((key + "\n" + "\n".join(m.overrides)).encode()).hexdigest()
     archive = Archive(path)
     try:
-        rows = archive.rows(key)
+        rows = archive.rows(key_of(m.scenario.sha256, m.overrides))
     finally:
         archive.close()
     own = m.variant or BASELINE

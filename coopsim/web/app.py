@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import re
 import secrets
 from dataclasses import dataclass, field
 from importlib import resources
-from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from starlette.applications import Starlette
@@ -36,8 +36,7 @@ from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from coopsim.engine import Calendar, Scenario
-from coopsim.reports.summary import format_value
+from coopsim.reports.summary import calendar, format_value
 
 from .room import MAX_TEXT, Refused, Room
 
@@ -78,25 +77,15 @@ class Roles:
         return found
 
 
-def _env() -> Environment:
+def create_app(room: Room, roles: Roles, *, report: callable | None = None) -> Starlette:
+    """The application for ``room``; ``report(room)`` writes the after-action report and returns its HTML file."""
     env = Environment(
         loader=PackageLoader("coopsim.web", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
     )
-    return env
-
-
-def create_app(room: Room, roles: Roles, *, report: callable | None = None) -> Starlette:
-    """The application for ``room``; ``report(room)`` writes the after-action report and returns its HTML file."""
-    env = _env()
     info = room.scenario.scenario
-    on = Calendar.of(info.start, info.timezone)
-
-    def when(t: float) -> str:
-        m = on.at(t)
-        local = f", {m.local:%H:%M} local" if m.local is not None else ""
-        return f"{m.utc:%d %b %Y %H:%M} UTC{local} (day {m.day}, {t:,.1f} h)"
+    when = calendar(info.start.isoformat(), info.timezone)  # the reports' calendar time, so screens and AAR agree
 
     def role_of(request: Request) -> Role:
         role = roles.find(request.path_params.get("token", ""))
@@ -298,12 +287,6 @@ def _html(text: str) -> HTMLResponse:
 def _back(request: Request, role: Role, notice: str) -> Response:
     role.notice = notice
     seat = request.query_params.get("as", "")
-    where = f"/{role.token}/" + (f"?as={seat}" if seat and role.kind == "facilitator" else "")
+    keep = role.kind == "facilitator" and re.fullmatch(r"[A-Za-z][A-Za-z0-9_\-]*", seat)  # an actor id, nothing else
+    where = f"/{role.token}/" + (f"?as={seat}" if keep else "")
     return RedirectResponse(where, 303, headers=_headers())
-
-
-def static_dir() -> Path:
-    return Path(str(resources.files("coopsim.web").joinpath("static")))
-
-
-__all__ = ["Role", "Roles", "create_app", "Scenario"]

@@ -35,9 +35,9 @@ from coopsim.engine import (
     Tabletop,
     View,
     duration_text,
+    parse_duration,
     split_metric,
 )
-from coopsim.engine import parse_duration as _parse_duration
 
 MAX_TEXT = 2000
 """The longest rationale, response or observation a form may send."""
@@ -125,7 +125,7 @@ class Room:
                 raise Refused(f"{self.names.actor(self.pending.point.owner)} has a decision to take first: {self.pending.point.name}")
             if to.strip():
                 try:
-                    t = _parse_duration(to.strip())
+                    t = parse_duration(to.strip())
                 except ValueError:
                     raise Refused(f"{to.strip()[:40]!r} is not a time (expected a duration such as 36h or 2d)") from None
                 if t <= self.table.clock:

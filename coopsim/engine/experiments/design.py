@@ -86,9 +86,14 @@ def point_label(settings: Mapping[str, Any]) -> str:
 
 def experiment_key(scenario: Scenario) -> str:
     """What results are kept under: the scenario file's sha256, and the overrides if any."""
-    if not scenario.overrides:
-        return scenario.sha256
-    return hashlib.sha256((scenario.sha256 + "\n" + "\n".join(scenario.overrides)).encode()).hexdigest()
+    return key_of(scenario.sha256, scenario.overrides)
+
+
+def key_of(sha256: str, overrides: Sequence[str] = ()) -> str:
+    """The experiment key of a scenario file's sha256 with these overrides, e.g. from a run's manifest."""
+    if not overrides:
+        return sha256
+    return hashlib.sha256((sha256 + "\n" + "\n".join(overrides)).encode()).hexdigest()
 
 
 def safe_label(label: str) -> str:
