@@ -102,8 +102,9 @@ def test_exercise_fields_are_checked_with_their_place(tmp_path):
         load_scenario(tmp_path / "b.yaml")
     data["scenario"]["exercise"] = {"mission_areas": ["Deterrence"]}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    with pytest.raises(ScenarioError, match=r"scenario.exercise.mission_areas.0"):
+    with pytest.raises(ScenarioError, match=r"scenario.exercise.mission_areas.0") as caught:
         load_scenario(tmp_path / "c.yaml")
+    assert len(caught.value.problems) == 1  # the bad item only: no "too short after validation" beside it
 
 
 def test_each_injects_expected_action_is_evaluated_from_the_log(tmp_path):

@@ -174,7 +174,11 @@ def validation_problems(doc: Document, exc: ValidationError, root: type[BaseMode
 
 def _translate(doc: Document, exc: ValidationError, root: type[BaseModel]) -> Iterable[Problem]:
     seen = set()
-    for err in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    failed_inside = {err["loc"][:n] for err in errors for n in range(1, len(err["loc"]))}
+    for err in errors:
+        if err["type"] == "too_short" and err["loc"] in failed_inside and err["input"]:
+            continue  # "too short after validation" only because an item failed: that item's own error says it
         path = _data_path(doc.data, err["loc"])
         kind = err["type"]
         if kind == "extra_forbidden":
